@@ -1,0 +1,196 @@
+"""Turn config.py plus command-line overrides into one checked configuration."""
+import ast
+import copy
+import os
+
+from binarygan import UserError
+from binarygan.presets import DISCRIMINATOR_PRESETS, GENERATOR_PRESETS, OUTPUT_NEURONS
+
+SECTIONS = {'setup': 'SETUP', 'exp': 'EXP_CONFIG', 'data': 'DATA_CONFIG',
+            'model': 'MODEL_CONFIG', 'train': 'TRAIN_CONFIG'}
+GAN_TYPES = ('gan', 'wgan', 'wgan-gp')
+OPTIMIZERS = ('adam', 'rmsprop')
+LOCATIONS = ('hd', 'sa')
+BN_MODES = ('batch', 'affine')
+ESTIMATORS = ('sigmoid_adjusted', 'straight_through')
+# Values filled in from SETUP when None in their own section.
+FROM_SETUP = {
+    'exp': ('exp_name', 'pretrained_dir', 'seed'),
+    'data': ('training_data', 'training_data_location'),
+    'model': ('gan_type', 'optimizer', 'preset_g', 'preset_d'),
+    'train': ('sample_along_training', 'evaluate_along_training', 'verbose'),
+}
+# Values that may change when an experiment is resumed: they do not change
+# what has been trained so far.
+RESUMABLE_CHANGES = {
+    ('setup', 'pretrained_dir'), ('exp', 'pretrained_dir'),
+    ('setup', 'verbose'), ('train', 'verbose'),
+    ('setup', 'sample_along_training'), ('train', 'sample_along_training'),
+    ('setup', 'evaluate_along_training'), ('train', 'evaluate_along_training'),
+    ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
+    ('train', 'jit_compile'),
+    # Absolute paths resolved from the values above; the raw values are compared.
+    ('exp', 'exp_root'), ('exp', 'exp_dir'), ('data', 'training_data'),
+}
+
+
+def project_root():
+    """The folder of config.py, against which relative paths are resolved."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def default_config():
+    """The five dictionaries of config.py, deep-copied, keyed by section."""
+    import config
+    return {section: copy.deepcopy(getattr(config, name))
+            for section, name in SECTIONS.items()}
+
+
+def _parse_value(text, default, key):
+    if isinstance(default, bool):
+        lowered = text.lower()
+        if lowered in ('true', '1', 'yes'):
+            return True
+        if lowered in ('false', '0', 'no'):
+            return False
+        raise UserError(f"{key} takes true or false, not {text!r}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise UserError(f"{key} takes an integer, not {text!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise UserError(f"{key} takes a number, not {text!r}") from None
+    if isinstance(default, (tuple, list)):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = None
+        if not isinstance(value, (tuple, list)):
+            raise UserError(f"{key} takes a tuple such as {tuple(default)!r}, not {text!r}")
+        return type(default)(value)
+    if text in ('None', 'none', 'null'):
+        return None
+    if default is None:
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            pass
+    return text
+
+
+def apply_overrides(config, overrides):
+    """Apply ``key=value`` strings (``--key=value`` also accepted) in place."""
+    for item in overrides:
+        arg = item[2:] if item.startswith('--') else item
+        if '=' not in arg:
+            raise UserError(f"argument {item!r} is not key=value "
+                            "(e.g. gan_type=wgan or train.num_epoch=2)")
+        key, text = arg.split('=', 1)
+        section, _, name = key.rpartition('.')
+        section = section or 'setup'
+        if section not in config:
+            raise UserError(f"unknown section {section!r} in {item!r}; valid: "
+                            "a SETUP key, or exp., data., model., train. before it")
+        if name not in config[section]:
+            prefix = '' if section == 'setup' else section + '.'
+            raise UserError(f"unknown key {key!r}; valid: "
+                            + ', '.join(prefix + k for k in config[section]))
+        config[section][name] = _parse_value(text, config[section][name], key)
+    return config
+
+
+def _choice(value, valid, key):
+    if value not in valid:
+        raise UserError(f"unknown {key} {value!r}; valid: {', '.join(valid)}")
+
+
+def _positive(config, section, names, minimum=0, strict=True):
+    for name in names:
+        value = config[section][name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                value <= minimum if strict else value < minimum):
+            relation = 'greater than' if strict else 'at least'
+            raise UserError(f"{section}.{name} must be a number {relation} {minimum}, "
+                            f"not {value!r}")
+
+
+def resolve(config):
+    """Fill the None values from SETUP, derive the experiment name and check everything."""
+    config = copy.deepcopy(config)
+    setup = config['setup']
+    for section, names in FROM_SETUP.items():
+        for name in names:
+            if config[section][name] is None:
+                config[section][name] = setup[name]
+    exp, data, model, train = (config[s] for s in ('exp', 'data', 'model', 'train'))
+
+    _choice(model['gan_type'], GAN_TYPES, 'gan_type')
+    _choice(model['optimizer'], OPTIMIZERS, 'optimizer')
+    _choice(data['training_data_location'], LOCATIONS, 'training_data_location')
+    _choice(model['bn_mode'], BN_MODES, 'model.bn_mode')
+    _choice(model['gradient_estimator'], ESTIMATORS, 'model.gradient_estimator')
+    if model['net_g'] is None:
+        _choice(model['preset_g'], tuple(GENERATOR_PRESETS), 'preset_g')
+        model['net_g'] = GENERATOR_PRESETS[model['preset_g']]['network']
+    if model['output_neurons'] is None:
+        if model['preset_g'] not in GENERATOR_PRESETS:
+            raise UserError("model.output_neurons must be given with a custom model.net_g")
+        model['output_neurons'] = GENERATOR_PRESETS[model['preset_g']]['output']
+    _choice(model['output_neurons'], OUTPUT_NEURONS, 'model.output_neurons')
+    if model['net_d'] is None:
+        _choice(model['preset_d'], tuple(DISCRIMINATOR_PRESETS), 'preset_d')
+        model['net_d'] = DISCRIMINATOR_PRESETS[model['preset_d']]
+
+    _positive(config, 'model', ('batch_size', 'z_dim', 'learning_rate', 'clip_value',
+                                'initial_slope', 'epsilon'))
+    _positive(config, 'model', ('gp_coefficient', 'beta1', 'beta2', 'rmsprop_decay',
+                                'rmsprop_momentum'), strict=False)
+    _positive(config, 'train', ('slope_annealing_rate', 'sample_every_steps',
+                                'sample_early_every_steps', 'checkpoints_to_keep'))
+    _positive(config, 'train', ('num_epoch', 'max_steps', 'warmup_steps',
+                                'sample_early_until_step'), strict=False)
+    _positive(config, 'train', ('n_critic', 'n_critic_warmup', 'n_critic_warmup_every'),
+              minimum=1, strict=False)
+    for section, name in (('model', 'batch_size'), ('model', 'z_dim'),
+                          ('train', 'num_epoch'), ('train', 'max_steps'),
+                          ('train', 'n_critic'), ('train', 'n_critic_warmup'),
+                          ('exp', 'seed')):
+        if not isinstance(config[section][name], int) or isinstance(config[section][name], bool):
+            raise UserError(f"{section}.{name} must be an integer, not {config[section][name]!r}")
+
+    if exp['exp_name'] is None:
+        exp['exp_name'] = '_'.join(str(part) for part in (
+            setup['prefix'], model['gan_type'], 'g', model['preset_g'], 'd', model['preset_d'])
+            if part)
+    exp['exp_name'] = str(exp['exp_name'])
+    if not exp['exp_name'] or os.sep in exp['exp_name'] or exp['exp_name'] in ('.', '..'):
+        raise UserError(f"experiment name {exp['exp_name']!r} must be a plain folder name")
+    root = project_root()
+    exp['exp_root'] = os.path.join(root, exp['exp_root'])
+    exp['exp_dir'] = os.path.join(exp['exp_root'], exp['exp_name'])
+    if exp['pretrained_dir'] is not None:
+        exp['pretrained_dir'] = os.path.join(root, str(exp['pretrained_dir']))
+    if data['training_data_location'] == 'hd':
+        data['training_data'] = os.path.join(root, str(data['training_data']))
+    return config
+
+
+def load(overrides=()):
+    """The checked configuration: config.py, then ``overrides``."""
+    return resolve(apply_overrides(default_config(), overrides))
+
+
+def differences(saved, requested):
+    """``section.key`` names whose values differ and matter for resuming."""
+    changed = []
+    for section in requested:
+        for key in set(requested[section]) | set(saved.get(section, {})):
+            if (section, key) in RESUMABLE_CHANGES:
+                continue
+            if saved.get(section, {}).get(key) != requested[section].get(key):
+                changed.append(f"{section}.{key}")
+    return sorted(changed)

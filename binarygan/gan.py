@@ -1,0 +1,172 @@
+"""The BinaryGAN model: networks, objectives and one compiled training iteration."""
+import keras
+import tensorflow as tf
+
+from binarygan.networks import build_network
+from binarygan.ops import deterministic_binary_neuron, stochastic_binary_neuron
+
+
+def discriminator_loss(gan_type, real_logits, fake_logits):
+    """The loss the discriminator minimizes (without the gradient penalty)."""
+    if gan_type == 'gan':
+        xent = tf.nn.sigmoid_cross_entropy_with_logits
+        return (tf.reduce_mean(xent(labels=tf.ones_like(real_logits), logits=real_logits))
+                + tf.reduce_mean(xent(labels=tf.zeros_like(fake_logits), logits=fake_logits)))
+    return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+
+
+def generator_loss(gan_type, fake_logits):
+    """The generator's loss: non-saturating -log D(G(z)) or -critic(G(z))."""
+    if gan_type == 'gan':
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.ones_like(fake_logits), logits=fake_logits))
+    return -tf.reduce_mean(fake_logits)
+
+
+def gradient_penalty(critic, real, fake, epsilon):
+    """E[(||grad critic(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake."""
+    interpolates = epsilon * real + (1. - epsilon) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        scores = critic(interpolates)
+    gradients = tape.gradient(scores, interpolates)
+    norms = tf.sqrt(1e-8 + tf.reduce_sum(tf.square(gradients),
+                                         axis=list(range(1, gradients.shape.rank))))
+    return tf.reduce_mean(tf.square(norms - 1.))
+
+
+def make_optimizer(model_config):
+    if model_config['optimizer'] == 'adam':
+        return keras.optimizers.Adam(
+            model_config['learning_rate'], beta_1=model_config['beta1'],
+            beta_2=model_config['beta2'], epsilon=model_config['epsilon'])
+    return keras.optimizers.RMSprop(
+        model_config['learning_rate'], rho=model_config['rmsprop_decay'],
+        momentum=model_config['rmsprop_momentum'], epsilon=model_config['epsilon'])
+
+
+class BinaryGAN:
+    """Generator with binary (or sigmoid) output neurons, discriminator, optimizers.
+
+    ``train_iteration`` runs all critic steps and the generator step of one
+    iteration as one compiled call; batches are gathered inside the graph from
+    the training images kept in memory.
+    """
+
+    def __init__(self, model_config, train_config, images, seed):
+        mc = model_config
+        self.gan_type = mc['gan_type']
+        self.output_neurons = mc['output_neurons']
+        self.estimator = mc['gradient_estimator']
+        self.batch_size, self.z_dim = mc['batch_size'], mc['z_dim']
+        self.clip_value, self.gp_coefficient = mc['clip_value'], mc['gp_coefficient']
+        self.batch_norm_in_training = mc['bn_mode'] == 'batch'
+        self.fresh_batch_per_critic_step = train_config['fresh_batch_per_critic_step']
+
+        keras.utils.set_random_seed(seed)  # weight initialization
+        self.generator = build_network(mc['net_g'], (self.z_dim,), 'generator')
+        self.discriminator = build_network(mc['net_d'], mc['image_shape'], 'discriminator')
+        self.g_optimizer, self.d_optimizer = make_optimizer(mc), make_optimizer(mc)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+        self.slope = tf.Variable(float(mc['initial_slope']), trainable=False, name='slope')
+        # Separate streams so that sampling never changes the training run.
+        self.rng = tf.random.Generator.from_seed(seed)
+        self.sample_rng = tf.random.Generator.from_seed(seed + 1)
+        self.images = tf.Variable(tf.cast(images, tf.float32), trainable=False, name='images')
+        self.num_images = int(images.shape[0])
+        self.permutation = tf.Variable(tf.range(self.num_images), trainable=False)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
+        # The training images are not saved: they are input, not state.
+        self.checkpoint = tf.train.Checkpoint(
+            generator=self.generator, discriminator=self.discriminator,
+            g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
+            slope=self.slope, rng=self.rng, sample_rng=self.sample_rng,
+            permutation=self.permutation, step=self.step, epoch=self.epoch)
+
+        jit = train_config['jit_compile']
+        self._critic_step = tf.function(self.critic_step, jit_compile=jit)
+        self._generator_step = tf.function(self.generator_step, jit_compile=jit)
+        self.train_iteration = tf.function(self._train_iteration)
+        self.sample = tf.function(self._sample)
+
+    # -- networks ----------------------------------------------------------
+    def generate(self, z, training, rng):
+        """(outputs, preactivated): the generator's binary (or real) outputs."""
+        logits = self.generator(z, training=training and self.batch_norm_in_training)
+        if self.output_neurons == 'round':
+            return deterministic_binary_neuron(logits, self.slope, self.estimator)
+        if self.output_neurons == 'bernoulli':
+            return stochastic_binary_neuron(logits, self.slope, self.estimator, rng)
+        probabilities = tf.sigmoid(logits)
+        return probabilities, probabilities
+
+    def critic(self, images):
+        return self.discriminator(images, training=self.batch_norm_in_training)
+
+    # -- one iteration -----------------------------------------------------
+    def critic_step(self, real, z):
+        fake, _ = self.generate(z, True, self.rng)
+        with tf.GradientTape() as tape:
+            loss = discriminator_loss(self.gan_type, self.critic(real), self.critic(fake))
+            penalty = tf.constant(0.)
+            if self.gan_type == 'wgan-gp':
+                epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
+                penalty = gradient_penalty(self.critic, real, fake, epsilon)
+                loss += self.gp_coefficient * penalty
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        if self.gan_type == 'wgan':
+            for variable in variables:
+                variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
+        return loss, penalty
+
+    def generator_step(self, z):
+        with tf.GradientTape() as tape:
+            fake, _ = self.generate(z, True, self.rng)
+            loss = generator_loss(self.gan_type, self.critic(fake))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    def _batch(self, indices):
+        return tf.gather(self.images, indices)
+
+    def _random_batch(self):
+        indices = self.rng.uniform([self.batch_size], 0, self.num_images, dtype=tf.int32)
+        return self._batch(indices), self.rng.normal([self.batch_size, self.z_dim])
+
+    def _train_iteration(self, n_critic, batch_index):
+        """``n_critic`` critic steps then one generator step on batch ``batch_index``
+        of the epoch's permutation. Returns (critic losses, generator loss, last
+        gradient penalty)."""
+        start = batch_index * self.batch_size
+        real = self._batch(self.permutation[start:start + self.batch_size])
+        z = self.rng.normal([self.batch_size, self.z_dim])
+        d_losses = tf.TensorArray(tf.float32, size=n_critic)
+        penalty = tf.constant(0.)
+        for i in tf.range(n_critic):
+            if self.fresh_batch_per_critic_step:
+                d_loss, penalty = self._critic_step(*self._random_batch())
+            else:
+                d_loss, penalty = self._critic_step(real, z)
+            d_losses = d_losses.write(i, d_loss)
+        g_loss = self._generator_step(z)
+        return d_losses.stack(), g_loss, penalty
+
+    def shuffle(self):
+        """A new permutation of the training images, for a new epoch."""
+        self.permutation.assign(tf.argsort(self.rng.uniform([self.num_images])))
+
+    # -- sampling ----------------------------------------------------------
+    def _sample(self, z):
+        """Named sample grids' contents for noise ``z`` (moving BN statistics)."""
+        outputs, preactivated = self.generate(z, False, self.sample_rng)
+        if self.output_neurons != 'real':
+            return {'binary': outputs, 'preactivated': preactivated}
+        return {'raw': outputs,
+                'threshold': tf.cast(outputs > 0.5, tf.float32),
+                'bernoulli': tf.cast(self.sample_rng.uniform(tf.shape(outputs)) < outputs,
+                                     tf.float32)}

@@ -1,0 +1,160 @@
+"""Configuration of a BinaryGAN experiment.
+
+Quick setup
+===========
+Change the values in the dictionary `SETUP` for a quick setup. Documentation
+is provided right after each key.
+
+More configuration
+==================
+`EXP_CONFIG`, `DATA_CONFIG`, `MODEL_CONFIG` and `TRAIN_CONFIG` hold every
+other experiment-, data-, model- and training-related value. A value of None
+is filled in from `SETUP` (or derived) when the experiment starts.
+
+Every value can be overridden from the command line without editing this file:
+    python main.py gan_type=wgan preset_g=mlp_bernoulli train.num_epoch=2
+A bare key is a `SETUP` key; `exp.`, `data.`, `model.` and `train.` address the
+other dictionaries. Importing this file has no side effects.
+"""
+
+SETUP = {
+    'exp_name': None,
+    # The experiment name, also the name of its folder in `exp/` where the
+    # samples, logs and checkpoints go. None to derive it from the values in
+    # `SETUP` (prefix, gan_type, preset_g, preset_d), so give a name when you
+    # change anything else, or an earlier experiment's folder is resumed.
+
+    'prefix': 'binarygan',
+    # Prefix of the derived experiment name.
+
+    'training_data': 'training_data/mnist',
+    # The training data. For location 'hd': an MNIST folder of IDX files
+    # (train and test merged, binarized: pixel > 0 -> 1) or a .npy file of
+    # images (N x 28 x 28 [x 1] or N x 784); a relative path is relative to
+    # this file's folder. For location 'sa': a SharedArray name, e.g.
+    # 'binarized_mnist_x' as stored by training_data/load_mnist_to_sa.py.
+
+    'training_data_location': 'hd',
+    # {'hd', 'sa'}
+    # 'hd' to read the training data from disk, 'sa' to attach it from shared
+    # memory with the SharedArray package.
+
+    'gan_type': 'wgan-gp',
+    # {'gan', 'wgan', 'wgan-gp'}
+    # The GAN objective: non-saturating GAN, Wasserstein GAN with weight
+    # clipping (WGAN) or Wasserstein GAN with gradient penalty (WGAN-GP).
+
+    'optimizer': 'adam',
+    # {'adam', 'rmsprop'}
+    # The optimizer of both networks. The paper uses Adam for GAN and WGAN-GP
+    # and RMSProp for WGAN.
+
+    'preset_g': 'mlp_round',
+    # {'mlp_round', 'mlp_bernoulli', 'mlp_real',
+    #  'cnn_round', 'cnn_bernoulli', 'cnn_real'}
+    # The generator: MLP or CNN, with deterministic binary neurons ('round'),
+    # stochastic binary neurons ('bernoulli') or sigmoid outputs binarized only
+    # at test time ('real') at its output layer.
+
+    'preset_d': 'mlp',
+    # {'mlp', 'mlp_bn', 'cnn', 'cnn_bn'}
+    # The discriminator: MLP or CNN, without or with batch normalization
+    # ('_bn'; the paper uses it only with the GAN objective).
+
+    'pretrained_dir': None,
+    # An experiment folder (or its checkpoints folder) to restore the
+    # networks, optimizers, slope and counters from before training. None to
+    # resume this experiment's own latest checkpoint, if any.
+
+    'sample_along_training': True,
+    # True to save sample grids along training.
+
+    'evaluate_along_training': False,
+    # True to evaluate the generator along training (see the README).
+
+    'verbose': False,
+    # True to print every iteration's losses; False to print once an epoch.
+
+    'seed': 0,
+    # Random seed of weights, batches, noise and stochastic neurons: the same
+    # seed gives the same losses on a CPU.
+}
+
+EXP_CONFIG = {
+    'exp_name': None,           # None: SETUP['exp_name'] or derived
+    'exp_root': 'exp',          # parent folder of experiment folders
+    'pretrained_dir': None,     # None: SETUP['pretrained_dir']
+    'seed': None,               # None: SETUP['seed']
+}
+
+DATA_CONFIG = {
+    'training_data': None,            # None: SETUP['training_data']
+    'training_data_location': None,   # None: SETUP['training_data_location']
+}
+
+MODEL_CONFIG = {
+    'gan_type': None,           # None: SETUP['gan_type']
+    'optimizer': None,          # None: SETUP['optimizer']
+    'preset_g': None,           # None: SETUP['preset_g']
+    'preset_d': None,           # None: SETUP['preset_d']
+    'net_g': None,              # a layer list as in binarygan/presets.py; None: the preset's
+    'net_d': None,              # likewise for the discriminator
+    'output_neurons': None,     # 'round', 'bernoulli' or 'real'; None: the preset's
+
+    'batch_size': 64,
+    'z_dim': 128,
+    'image_shape': (28, 28, 1),
+
+    # Binary neurons
+    'gradient_estimator': 'sigmoid_adjusted',  # or 'straight_through' (identity gradient)
+    'initial_slope': 1.0,
+
+    # Batch normalization: 'batch' normalizes with batch statistics in
+    # training and moving averages when sampling (the paper); 'affine' is what
+    # the original TF1 code computed (a learned scale and shift, no
+    # normalization: its BN layers always ran in inference mode).
+    'bn_mode': 'batch',
+
+    # Objectives
+    'clip_value': 0.01,         # WGAN weight clipping
+    'gp_coefficient': 10.0,     # WGAN-GP lambda
+
+    # Optimizers
+    'learning_rate': 1e-4,
+    'beta1': 0.5,               # Adam
+    'beta2': 0.9,               # Adam
+    'epsilon': 1e-8,
+    'rmsprop_decay': 0.9,       # RMSProp
+    'rmsprop_momentum': 0.0,    # RMSProp
+}
+
+TRAIN_CONFIG = {
+    'num_epoch': 20,
+    'max_steps': 0,             # stop after this many generator steps; 0: no cap
+    'slope_annealing_rate': 1.1,  # slope *= rate after every epoch
+
+    # Critic schedule: `n_critic_warmup` critic steps for each of the first
+    # `warmup_steps` generator steps and every `n_critic_warmup_every`-th one
+    # after, `n_critic` otherwise.
+    'n_critic': 5,
+    'n_critic_warmup': 100,
+    'warmup_steps': 25,
+    'n_critic_warmup_every': 500,
+    # False: all critic steps and the generator step of an iteration share one
+    # batch of images and noise (the original code); True: each draws its own.
+    'fresh_batch_per_critic_step': False,
+
+    # Samples (from a fixed noise batch)
+    'sample_along_training': None,  # None: SETUP['sample_along_training']
+    'sample_every_steps': 500,
+    'sample_early_every_steps': 100,  # ... and this often before step 300
+    'sample_early_until_step': 300,
+    'sample_grid': (8, 8),
+
+    'evaluate_along_training': None,  # None: SETUP['evaluate_along_training']
+    'verbose': None,                  # None: SETUP['verbose']
+    'checkpoints_to_keep': 3,
+
+    # Speed
+    'jit_compile': False,       # compile each network step with XLA
+}

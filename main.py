@@ -1,0 +1,34 @@
+"""Train a BinaryGAN experiment.
+
+Usage: python main.py [key=value ...]
+
+Settings come from config.py; each key=value overrides one of them. A bare key
+is a SETUP key; exp., data., model. and train. address the other dictionaries:
+    python main.py gan_type=wgan optimizer=rmsprop preset_g=mlp_bernoulli
+    python main.py train.num_epoch=2 model.batch_size=32 train.max_steps=100
+Rerunning an experiment resumes it from its latest checkpoint.
+"""
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from binarygan import UserError, configure  # noqa: E402
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ('-h', '--help'):
+        print(__doc__.strip())
+        return 0
+    try:
+        from binarygan.train import run
+        run(configure.load(argv))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
