@@ -1,0 +1,39 @@
+import pytest
+
+from binarygan.networks import build_network, count_params
+from binarygan.presets import DISCRIMINATOR_PRESETS, GENERATOR_PRESETS
+
+# Derived by hand from Tables 1-4 (weights + biases, BN scale + shift):
+# MLP G: 128*1024+1024 + 2*1024 + 1024*784+784 + 2*784
+# CNN G: 4*128*128+128 + 256 + 16*128*64+64 + 128 + 9*64*32+32 + 64 + 16*32+1 + 2
+# MLP D: 784*512+512 + 512*256+256 + 256+1       (mlp_bn: + 2*512 + 2*256)
+# CNN D: 9*32+32 + 9*32*64+64 + 2304*128+128 + 128+1  (cnn_bn: + 2*32 + 2*64 + 2*128)
+GENERATOR_PARAMS = {'mlp': 939_312, 'cnn': 216_227}
+DISCRIMINATOR_PARAMS = {'mlp': 533_505, 'mlp_bn': 535_041, 'cnn': 313_985, 'cnn_bn': 314_433}
+
+
+@pytest.mark.parametrize('preset', sorted(GENERATOR_PRESETS))
+def test_generator_parameter_counts(preset):
+    network = build_network(GENERATOR_PRESETS[preset]['network'], (128,), 'g')
+    assert network.output_shape == (None, 28, 28, 1)
+    assert count_params(network) == GENERATOR_PARAMS[preset.split('_')[0]]
+
+
+@pytest.mark.parametrize('preset', sorted(DISCRIMINATOR_PRESETS))
+def test_discriminator_parameter_counts(preset):
+    network = build_network(DISCRIMINATOR_PRESETS[preset], (28, 28, 1), 'd')
+    assert network.output_shape == (None, 1)
+    assert count_params(network) == DISCRIMINATOR_PARAMS[preset]
+
+
+def test_model_totals_match_the_paper():
+    # Tables give MLP ~1.47M and CNN ~0.53M (the paper's sentence swaps them).
+    assert GENERATOR_PARAMS['mlp'] + DISCRIMINATOR_PARAMS['mlp'] == 1_472_817
+    assert GENERATOR_PARAMS['cnn'] + DISCRIMINATOR_PARAMS['cnn'] == 530_212
+
+
+def test_cnn_generator_upsamples_1_2_6_13_28():
+    network = build_network(GENERATOR_PRESETS['cnn_round']['network'], (128,), 'g')
+    sizes = [layer.output.shape[1] for layer in network.layers
+             if type(layer).__name__ == 'Conv2DTranspose']
+    assert sizes == [2, 6, 13, 28]
