@@ -155,6 +155,10 @@ TRAIN_CONFIG = {
     'verbose': None,                  # None: SETUP['verbose']
     'checkpoints_to_keep': 3,
 
-    # Speed
-    'jit_compile': False,       # compile each network step with XLA
+    # Speed and repeatability
+    'jit_compile': 'auto',      # compile the critic and generator steps with XLA:
+                                # 'on', 'off', or 'auto' (on for MLPs, off for CNNs,
+                                # where it was slower on CPU)
+    'deterministic': True,      # one inter-op thread on CPU: TensorFlow's concurrent
+                                # ops made same-seed runs differ in the last digits
 }

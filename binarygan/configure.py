@@ -13,6 +13,7 @@ OPTIMIZERS = ('adam', 'rmsprop')
 LOCATIONS = ('hd', 'sa')
 BN_MODES = ('batch', 'affine')
 ESTIMATORS = ('sigmoid_adjusted', 'straight_through')
+JIT_MODES = ('auto', 'on', 'off')
 # Values filled in from SETUP when None in their own section.
 FROM_SETUP = {
     'exp': ('exp_name', 'pretrained_dir', 'seed'),
@@ -28,7 +29,7 @@ RESUMABLE_CHANGES = {
     ('setup', 'sample_along_training'), ('train', 'sample_along_training'),
     ('setup', 'evaluate_along_training'), ('train', 'evaluate_along_training'),
     ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
-    ('train', 'jit_compile'),
+    ('train', 'jit_compile'), ('train', 'deterministic'),
     # Absolute paths resolved from the values above; the raw values are compared.
     ('exp', 'exp_root'), ('exp', 'exp_dir'), ('data', 'training_data'),
 }
@@ -133,6 +134,7 @@ def resolve(config):
     _choice(data['training_data_location'], LOCATIONS, 'training_data_location')
     _choice(model['bn_mode'], BN_MODES, 'model.bn_mode')
     _choice(model['gradient_estimator'], ESTIMATORS, 'model.gradient_estimator')
+    _choice(train['jit_compile'], JIT_MODES, 'train.jit_compile')
     if model['net_g'] is None:
         _choice(model['preset_g'], tuple(GENERATOR_PRESETS), 'preset_g')
         model['net_g'] = GENERATOR_PRESETS[model['preset_g']]['network']

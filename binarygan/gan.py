@@ -86,7 +86,9 @@ class BinaryGAN:
             slope=self.slope, rng=self.rng, sample_rng=self.sample_rng,
             permutation=self.permutation, step=self.step, epoch=self.epoch)
 
-        jit = train_config['jit_compile']
+        jit = train_config['jit_compile'] == 'on' or (
+            train_config['jit_compile'] == 'auto' and not any(
+                layer[0] in ('conv', 'transconv') for layer in mc['net_g'] + mc['net_d']))
         self._critic_step = tf.function(self.critic_step, jit_compile=jit)
         self._generator_step = tf.function(self.generator_step, jit_compile=jit)
         self.train_iteration = tf.function(self._train_iteration)

@@ -150,6 +150,12 @@ def run(config):
                         f"set ({len(images)} images)")
 
     import tensorflow as tf
+    if train['deterministic'] and tf.config.threading.get_inter_op_parallelism_threads() != 1:
+        try:
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # TensorFlow already started in this process
+            print("warning: TensorFlow is already running with several inter-op threads; "
+                  "same-seed runs may differ in the last digits", file=sys.stderr)
     from binarygan.gan import BinaryGAN
     from binarygan.image_io import save_grid
 

@@ -7,6 +7,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import tensorflow as tf  # noqa: E402
+
+# What train.run sets for repeatable runs, before any test starts TensorFlow.
+tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 @pytest.fixture
