@@ -58,7 +58,8 @@ def find_checkpoint(folder):
 
 
 def prepare_experiment(config):
-    """Check the experiment folder against ``config``; returns the checkpoint to restore."""
+    """Check the experiment folder against ``config``; returns the checkpoint to restore:
+    the experiment's own latest, else the latest in ``pretrained_dir``, else None."""
     exp_dir = config['exp']['exp_dir']
     saved_config_path = os.path.join(exp_dir, 'config.json')
     if os.path.exists(saved_config_path):
@@ -70,13 +71,13 @@ def prepare_experiment(config):
                 f"experiment {exp_dir} exists with a different configuration "
                 f"({', '.join(changed)}): give a new exp_name=... to start another "
                 "experiment, or rerun with the saved settings to resume it")
+    own = find_checkpoint(exp_dir) if os.path.isdir(exp_dir) else None
     pretrained = config['exp']['pretrained_dir']
-    if pretrained is not None:
-        checkpoint = find_checkpoint(pretrained)
-        if checkpoint is None:
+    if own is None and pretrained is not None:
+        own = find_checkpoint(pretrained)
+        if own is None:
             raise UserError(f"pretrained_dir {pretrained} holds no checkpoint")
-        return checkpoint
-    return find_checkpoint(exp_dir) if os.path.isdir(exp_dir) else None
+    return own
 
 
 def restore(gan, checkpoint_path):

@@ -99,6 +99,11 @@ def test_pretrained_dir_restores_into_a_new_experiment(tmp_path, synthetic_data)
         f'pretrained_dir={tmp_path / "first"}')))
     assert int(gan.step.numpy()) == 5
     assert [int(r['step']) for r in read_csv(tmp_path / 'second/logs/batch.csv')] == [3, 4]
+    # Rerun: the experiment's own checkpoint wins over pretrained_dir.
+    gan = run(configure.load(quick_run_args(
+        synthetic_data, tmp_path, 'exp.exp_name=second', 'train.max_steps=6',
+        f'pretrained_dir={tmp_path / "first"}')))
+    assert [int(r['step']) for r in read_csv(tmp_path / 'second/logs/batch.csv')] == [3, 4, 5]
 
 
 def test_same_seed_gives_the_same_losses(tmp_path, synthetic_data):
