@@ -91,13 +91,17 @@ class BinaryGAN:
                 layer[0] in ('conv', 'transconv') for layer in mc['net_g'] + mc['net_d']))
         self._critic_step = tf.function(self.critic_step, jit_compile=jit)
         self._generator_step = tf.function(self.generator_step, jit_compile=jit)
+        self._generator_logits = tf.function(lambda z: self.generator_logits(z, True),
+                                             jit_compile=jit)
         self.train_iteration = tf.function(self._train_iteration)
         self.sample = tf.function(self._sample)
 
     # -- networks ----------------------------------------------------------
-    def generate(self, z, training, rng):
-        """(outputs, preactivated): the generator's binary (or real) outputs."""
-        logits = self.generator(z, training=training and self.batch_norm_in_training)
+    def generator_logits(self, z, training):
+        return self.generator(z, training=training and self.batch_norm_in_training)
+
+    def output_layer(self, logits, rng):
+        """(outputs, preactivated) of the output neurons for ``logits``."""
         if self.output_neurons == 'round':
             return deterministic_binary_neuron(logits, self.slope, self.estimator)
         if self.output_neurons == 'bernoulli':
@@ -105,12 +109,16 @@ class BinaryGAN:
         probabilities = tf.sigmoid(logits)
         return probabilities, probabilities
 
+    def generate(self, z, training, rng):
+        """(outputs, preactivated): the generator's binary (or real) outputs."""
+        return self.output_layer(self.generator_logits(z, training), rng)
+
     def critic(self, images):
         return self.discriminator(images, training=self.batch_norm_in_training)
 
     # -- one iteration -----------------------------------------------------
-    def critic_step(self, real, z):
-        fake, _ = self.generate(z, True, self.rng)
+    def critic_step(self, real, fake_logits):
+        fake, _ = self.output_layer(fake_logits, self.rng)
         with tf.GradientTape() as tape:
             loss = discriminator_loss(self.gan_type, self.critic(real), self.critic(fake))
             penalty = tf.constant(0.)
@@ -137,8 +145,10 @@ class BinaryGAN:
         return tf.gather(self.images, indices)
 
     def _random_batch(self):
+        """Images and generator logits for a critic step with a batch of its own."""
         indices = self.rng.uniform([self.batch_size], 0, self.num_images, dtype=tf.int32)
-        return self._batch(indices), self.rng.normal([self.batch_size, self.z_dim])
+        z = self.rng.normal([self.batch_size, self.z_dim])
+        return self._batch(indices), self._generator_logits(z)
 
     def _train_iteration(self, n_critic, batch_index):
         """``n_critic`` critic steps then one generator step on batch ``batch_index``
@@ -147,13 +157,17 @@ class BinaryGAN:
         start = batch_index * self.batch_size
         real = self._batch(self.permutation[start:start + self.batch_size])
         z = self.rng.normal([self.batch_size, self.z_dim])
+        if not self.fresh_batch_per_critic_step:
+            # The generator does not change during the critic steps: compute its
+            # logits once (stochastic neurons still draw anew at every step).
+            logits = self._generator_logits(z)
         d_losses = tf.TensorArray(tf.float32, size=n_critic)
         penalty = tf.constant(0.)
         for i in tf.range(n_critic):
             if self.fresh_batch_per_critic_step:
                 d_loss, penalty = self._critic_step(*self._random_batch())
             else:
-                d_loss, penalty = self._critic_step(real, z)
+                d_loss, penalty = self._critic_step(real, logits)
             d_losses = d_losses.write(i, d_loss)
         g_loss = self._generator_step(z)
         return d_losses.stack(), g_loss, penalty

@@ -70,3 +70,20 @@ def test_weight_clipping_keeps_every_critic_weight_within_the_clip_value(preset_
         values = variable.numpy()
         assert np.all(np.abs(values) <= clip), variable.name
         assert np.any(np.abs(values) == np.float32(clip)), variable.name  # clipping happened
+
+
+def test_critic_steps_reuse_the_generator_output_without_changing_the_losses():
+    config = configure.load(['model.batch_size=8'])
+    images = (np.random.RandomState(0).rand(32, 28, 28, 1) > 0.8).astype(np.uint8)
+    fused, stepwise = (BinaryGAN(config['model'], config['train'], images, seed=3)
+                       for _ in range(2))
+    fused.shuffle()
+    d_losses, _, _ = fused.train_iteration(tf.constant(3), tf.constant(0))
+
+    # The same iteration by hand, recomputing the generator before every critic step.
+    stepwise.shuffle()
+    real = stepwise._batch(stepwise.permutation[:8])
+    z = stepwise.rng.normal([8, 128])
+    expected = [stepwise._critic_step(real, stepwise._generator_logits(z))[0].numpy()
+                for _ in range(3)]
+    np.testing.assert_allclose(d_losses.numpy(), expected, rtol=1e-5)
