@@ -2,6 +2,7 @@
 import keras
 import tensorflow as tf
 
+from binarygan import UserError
 from binarygan.networks import build_network
 from binarygan.ops import deterministic_binary_neuron, stochastic_binary_neuron
 
@@ -66,6 +67,14 @@ class BinaryGAN:
         keras.utils.set_random_seed(seed)  # weight initialization
         self.generator = build_network(mc['net_g'], (self.z_dim,), 'generator')
         self.discriminator = build_network(mc['net_d'], mc['image_shape'], 'discriminator')
+        if self.generator.output_shape[1:] != tuple(mc['image_shape']):
+            raise UserError(f"the generator (model.net_g) gives shape "
+                            f"{self.generator.output_shape[1:]}, not the images' "
+                            f"{tuple(mc['image_shape'])}")
+        if self.discriminator.output_shape[1:] != (1,):
+            raise UserError(f"the discriminator (model.net_d) gives shape "
+                            f"{self.discriminator.output_shape[1:]}, not one score per image: "
+                            "end it with ('dense', 1, None, None) after a reshape to a vector")
         self.g_optimizer, self.d_optimizer = make_optimizer(mc), make_optimizer(mc)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)

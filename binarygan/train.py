@@ -85,8 +85,9 @@ def find_checkpoint(folder):
     return None
 
 
-def _short(value):
-    text = repr(value)
+def _shown_value(config, name):
+    section, key = name.split('.', 1)
+    text = repr(config.get(section, {}).get(key))
     return text if len(text) <= 30 else text[:27] + '...'
 
 
@@ -105,8 +106,7 @@ def prepare_experiment(config):
         requested = json.loads(json.dumps(config))
         changed = configure.differences(saved, requested)
         if changed:
-            shown = [f"{name} {_short(saved.get(name.split('.')[0], {}).get(name.split('.')[1]))}"
-                     f" -> {_short(requested[name.split('.')[0]].get(name.split('.')[1]))}"
+            shown = [f"{name} {_shown_value(saved, name)} -> {_shown_value(requested, name)}"
                      for name in changed[:3]]
             more = f" and {len(changed) - 3} more" if len(changed) > 3 else ''
             raise UserError(

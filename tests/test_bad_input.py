@@ -76,6 +76,20 @@ def test_batch_larger_than_the_training_set(capsys, tmp_path, synthetic_data):
     assert "model.batch_size 65 is larger than the training set (64 images)" in line
 
 
+@pytest.mark.parametrize('network, message', [
+    ("model.net_d=[('dense', 1, None, None)]",
+     "the discriminator (model.net_d) gives shape (28, 28, 1), not one score per image"),
+    ("model.net_g=[('dense', 784, None, None), ('reshape', (28, 28))]",
+     "the generator (model.net_g) gives shape (28, 28), not the images' (28, 28, 1)"),
+    ("model.net_d=[('reshape', (100,))]",
+     "the discriminator's layer ('reshape', (100,)) does not fit its input of shape (28, 28, 1)"),
+])
+def test_custom_network_that_does_not_fit(capsys, tmp_path, synthetic_data, network, message):
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp', network),
+                   tmp_path / 'exp')
+    assert message in line
+
+
 def test_missing_mnist_folder(capsys, tmp_path):
     line = refused(capsys, quick_run_args(tmp_path / 'mnist', tmp_path / 'exp'), tmp_path / 'exp')
     assert f"{tmp_path / 'mnist'} does not exist" in line

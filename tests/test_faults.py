@@ -28,7 +28,8 @@ def run_args(data, exp_root, name, *extra):
         data, exp_root, 'preset_g=mlp_bernoulli', 'model.z_dim=16',
         "model.net_g=[('dense', 64, 'bn', 'relu'), ('dense', 784, 'bn', None), "
         "('reshape', (28, 28, 1))]",
-        "model.net_d=[('dense', 64, None, 'lrelu'), ('dense', 1, None, None)]",
+        "model.net_d=[('reshape', (784,)), ('dense', 64, None, 'lrelu'), "
+        "('dense', 1, None, None)]",
         'train.slope_annealing_rate=1.5', 'train.num_epoch=100000',
         'train.checkpoint_every_steps=2', f'exp.exp_name={name}', *extra)
 
