@@ -153,6 +153,7 @@ TRAIN_CONFIG = {
 
     'evaluate_along_training': None,  # None: SETUP['evaluate_along_training']
     'verbose': None,                  # None: SETUP['verbose']
+    'checkpoint_every_steps': 500,  # a checkpoint this often, besides every epoch; 0: epochs only
     'checkpoints_to_keep': 3,
 
     # Speed and repeatability

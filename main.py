@@ -7,13 +7,19 @@ is a SETUP key; exp., data., model. and train. address the other dictionaries:
     python main.py gan_type=wgan optimizer=rmsprop preset_g=mlp_bernoulli
     python main.py train.num_epoch=2 model.batch_size=32 train.max_steps=100
 Rerunning an experiment resumes it from its latest checkpoint.
+
+Exit status: 0 done, 2 bad input, 3 a loss became NaN or infinite,
+130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM after saving a checkpoint.
 """
 import os
+import shlex
 import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-from binarygan import UserError, configure  # noqa: E402
+from binarygan import Diverged, Interrupted, UserError, configure  # noqa: E402
+
+EXIT_BAD_INPUT, EXIT_DIVERGED = 2, 3
 
 
 def main(argv=None):
@@ -26,7 +32,17 @@ def main(argv=None):
         run(configure.load(argv))
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except Diverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except Interrupted as e:
+        print(f"{e}; resume with: {shlex.join(['python', 'main.py', *argv])}", file=sys.stderr)
+        return 128 + e.signum
+    except KeyboardInterrupt:  # before training started, or a second Ctrl-C
+        print("interrupted; rerun the same command to resume from the latest checkpoint",
+              file=sys.stderr)
+        return 130
     return 0
 
 

@@ -29,6 +29,7 @@ RESUMABLE_CHANGES = {
     ('setup', 'sample_along_training'), ('train', 'sample_along_training'),
     ('setup', 'evaluate_along_training'), ('train', 'evaluate_along_training'),
     ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
+    ('train', 'checkpoint_every_steps'),
     ('train', 'jit_compile'), ('train', 'deterministic'),
     # Absolute paths resolved from the values above; the raw values are compared.
     ('exp', 'exp_root'), ('exp', 'exp_dir'), ('data', 'training_data'),
@@ -154,12 +155,14 @@ def resolve(config):
     _positive(config, 'train', ('slope_annealing_rate', 'sample_every_steps',
                                 'sample_early_every_steps', 'checkpoints_to_keep'))
     _positive(config, 'train', ('num_epoch', 'max_steps', 'warmup_steps',
-                                'sample_early_until_step'), strict=False)
+                                'sample_early_until_step', 'checkpoint_every_steps'),
+              strict=False)
     _positive(config, 'train', ('n_critic', 'n_critic_warmup', 'n_critic_warmup_every'),
               minimum=1, strict=False)
     for section, name in (('model', 'batch_size'), ('model', 'z_dim'),
                           ('train', 'num_epoch'), ('train', 'max_steps'),
                           ('train', 'n_critic'), ('train', 'n_critic_warmup'),
+                          ('train', 'checkpoint_every_steps'),
                           ('exp', 'seed')):
         if not isinstance(config[section][name], int) or isinstance(config[section][name], bool):
             raise UserError(f"{section}.{name} must be an integer, not {config[section][name]!r}")

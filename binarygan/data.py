@@ -110,14 +110,15 @@ def load_training_data(name, location):
     a .npy file. location 'sa': ``name`` is a SharedArray name.
     """
     if location == 'hd':
+        if not os.path.exists(name):
+            hint = '' if name.endswith('.npy') else f": {MISSING_MNIST_HINT}"
+            raise UserError(f"training data {name} does not exist{hint}")
         if os.path.isdir(name):
             return load_mnist(name, 'merged')
         if name.endswith('.npy'):
-            if not os.path.isfile(name):
-                raise UserError(f"training data file {name} does not exist")
             try:
                 return as_image_batch(np.load(name), name)
-            except ValueError as e:
+            except (ValueError, OSError, EOFError) as e:
                 raise UserError(f"cannot read {name} as a .npy file: {e}") from None
         raise UserError(f"training data {name} is neither an MNIST folder nor a "
                         f".npy file: {MISSING_MNIST_HINT}")
@@ -127,7 +128,9 @@ def load_training_data(name, location):
             array = sa.attach(name)
         except (FileNotFoundError, OSError):
             raise UserError(
-                f"no SharedArray named {name!r}: store it first with `cd training_data "
-                f"&& python ./load_mnist_to_sa.py ./mnist --binary --merge`") from None
+                f"no SharedArray named {name!r}: store MNIST in shared memory first with "
+                "`cd training_data && python ./load_mnist_to_sa.py ./mnist --binary --merge` "
+                "(it stores 'binarized_mnist_x'; with --prefix P, 'P_binarized_mnist_x')"
+            ) from None
         return as_image_batch(array, f"SharedArray {name!r}")
     raise UserError(f"unknown training data location {location!r}; valid: hd, sa")

@@ -2,6 +2,7 @@
 import keras
 import tensorflow as tf
 
+from binarygan import UserError
 from binarygan.networks import build_network
 from binarygan.ops import deterministic_binary_neuron, stochastic_binary_neuron
 
@@ -66,6 +67,14 @@ class BinaryGAN:
         keras.utils.set_random_seed(seed)  # weight initialization
         self.generator = build_network(mc['net_g'], (self.z_dim,), 'generator')
         self.discriminator = build_network(mc['net_d'], mc['image_shape'], 'discriminator')
+        if self.generator.output_shape[1:] != tuple(mc['image_shape']):
+            raise UserError(f"the generator (model.net_g) gives shape "
+                            f"{self.generator.output_shape[1:]}, not the images' "
+                            f"{tuple(mc['image_shape'])}")
+        if self.discriminator.output_shape[1:] != (1,):
+            raise UserError(f"the discriminator (model.net_d) gives shape "
+                            f"{self.discriminator.output_shape[1:]}, not one score per image: "
+                            "end it with ('dense', 1, None, None) after a reshape to a vector")
         self.g_optimizer, self.d_optimizer = make_optimizer(mc), make_optimizer(mc)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -79,12 +88,17 @@ class BinaryGAN:
         self.permutation = tf.Variable(tf.range(self.num_images), trainable=False)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
+        # The current epoch's loss sums, iterations and seconds, so that an epoch
+        # resumed from a checkpoint reports the same means.
+        self.epoch_totals = tf.Variable(tf.zeros(4, tf.float64), trainable=False,
+                                        name='epoch_totals')
         # The training images are not saved: they are input, not state.
         self.checkpoint = tf.train.Checkpoint(
             generator=self.generator, discriminator=self.discriminator,
             g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
             slope=self.slope, rng=self.rng, sample_rng=self.sample_rng,
-            permutation=self.permutation, step=self.step, epoch=self.epoch)
+            permutation=self.permutation, step=self.step, epoch=self.epoch,
+            epoch_totals=self.epoch_totals)
 
         jit = train_config['jit_compile'] == 'on' or (
             train_config['jit_compile'] == 'auto' and not any(
@@ -171,6 +185,10 @@ class BinaryGAN:
             d_losses = d_losses.write(i, d_loss)
         g_loss = self._generator_step(z)
         return d_losses.stack(), g_loss, penalty
+
+    def weights_are_finite(self):
+        return all(bool(tf.reduce_all(tf.math.is_finite(variable)))
+                   for variable in self.generator.weights + self.discriminator.weights)
 
     def shuffle(self):
         """A new permutation of the training images, for a new epoch."""

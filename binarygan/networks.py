@@ -49,9 +49,15 @@ def _layer_stack(spec):
 def build_network(spec, input_shape, name):
     """A ``keras.Sequential`` for the layer list ``spec``."""
     model = keras.Sequential([keras.Input(shape=tuple(input_shape))], name=name)
+    shape = tuple(input_shape)
     for entry in spec:
         for layer in _layer_stack(entry):
-            model.add(layer)
+            try:
+                model.add(layer)
+            except ValueError:
+                raise UserError(f"the {name}'s layer {entry!r} does not fit its input of "
+                                f"shape {shape}") from None
+            shape = model.output_shape[1:]
     return model
 
 

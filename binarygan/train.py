@@ -1,14 +1,19 @@
 """An experiment: its folder, the training loop, logs, samples and checkpoints."""
 import csv
 import json
+import math
 import os
+import signal
 import sys
+import tempfile
 import time
 
 import numpy as np
 
-from binarygan import UserError, configure
+from binarygan import Diverged, Interrupted, UserError, configure
 from binarygan.data import load_training_data
+from binarygan.progress import Progress
+from binarygan.stop_signals import StopSignals
 
 
 def critic_steps_for(step, train_config):
@@ -43,8 +48,26 @@ class CsvLog:
     def write(self, *values):
         self.writer.writerow(f'{v:.6g}' if isinstance(v, float) else v for v in values)
 
+    def flush(self):
+        self.file.flush()
+
     def close(self):
         self.file.close()
+
+
+def open_logs(logs_dir, step, epoch):
+    """The step, batch and epoch logs, continued from ``step`` and ``epoch``."""
+    return {
+        'step': CsvLog(os.path.join(logs_dir, 'step.csv'), ('step', 'critic_step', 'd_loss'),
+                       lambda row: int(row['step']) < step),
+        'batch': CsvLog(os.path.join(logs_dir, 'batch.csv'),
+                        ('epoch', 'batch', 'step', 'n_critic', 'seconds', 'd_loss',
+                         'g_loss', 'gradient_penalty', 'slope'),
+                        lambda row: int(row['step']) < step),
+        'epoch': CsvLog(os.path.join(logs_dir, 'epoch.csv'),
+                        ('epoch', 'step', 'seconds', 'd_loss', 'g_loss', 'slope'),
+                        lambda row: int(row['epoch']) < epoch),
+    }
 
 
 def find_checkpoint(folder):
@@ -54,7 +77,18 @@ def find_checkpoint(folder):
         path = tf.train.latest_checkpoint(candidate)
         if path:
             return path
+        index = os.path.join(candidate, 'checkpoint')
+        if os.path.exists(index):
+            raise UserError(f"{index} names no complete checkpoint (files deleted or "
+                            "damaged): restore them from a backup, or start anew with "
+                            "another exp_name=...")
     return None
+
+
+def _shown_value(config, name):
+    section, key = name.split('.', 1)
+    text = repr(config.get(section, {}).get(key))
+    return text if len(text) <= 30 else text[:27] + '...'
 
 
 def prepare_experiment(config):
@@ -63,31 +97,69 @@ def prepare_experiment(config):
     exp_dir = config['exp']['exp_dir']
     saved_config_path = os.path.join(exp_dir, 'config.json')
     if os.path.exists(saved_config_path):
-        with open(saved_config_path) as f:
-            saved = json.load(f)
-        changed = configure.differences(saved, json.loads(json.dumps(config)))
+        try:
+            with open(saved_config_path) as f:
+                saved = json.load(f)
+        except (OSError, ValueError) as e:
+            raise UserError(f"cannot read {saved_config_path} ({e}): give a new "
+                            "exp_name=... to start another experiment") from None
+        requested = json.loads(json.dumps(config))
+        changed = configure.differences(saved, requested)
         if changed:
+            shown = [f"{name} {_shown_value(saved, name)} -> {_shown_value(requested, name)}"
+                     for name in changed[:3]]
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ''
             raise UserError(
-                f"experiment {exp_dir} exists with a different configuration "
-                f"({', '.join(changed)}): give a new exp_name=... to start another "
-                "experiment, or rerun with the saved settings to resume it")
+                f"experiment {exp_dir} exists with other settings ({'; '.join(shown)}{more}): "
+                f"rerun with its settings (saved in config.json) to resume it, or give a "
+                "new exp_name=... to start another experiment")
     own = find_checkpoint(exp_dir) if os.path.isdir(exp_dir) else None
     pretrained = config['exp']['pretrained_dir']
     if own is None and pretrained is not None:
         own = find_checkpoint(pretrained)
         if own is None:
-            raise UserError(f"pretrained_dir {pretrained} holds no checkpoint")
+            raise UserError(f"pretrained_dir {pretrained} holds no checkpoint: give an "
+                            "experiment folder that has checkpoints/")
     return own
 
 
 def restore(gan, checkpoint_path):
+    """Restore ``checkpoint_path`` into ``gan`` once every variable of the model is
+    known to be in it with the same shape: a restore failing halfway would leave
+    TensorFlow warnings after the error message."""
     import tensorflow as tf
     try:
-        gan.checkpoint.restore(checkpoint_path).assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as e:
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"checkpoint {checkpoint_path} does not fit this model "
-                        f"(another architecture?): {first_line}") from None
+        found = dict(tf.train.list_variables(checkpoint_path))
+    except (ValueError, tf.errors.OpError) as e:
+        raise UserError(f"cannot read checkpoint {checkpoint_path}: "
+                        f"{str(e).strip().splitlines()[0]}") from None
+    with tempfile.TemporaryDirectory() as folder:
+        expected = tf.train.list_variables(gan.checkpoint.write(os.path.join(folder, 'model')))
+    for key, shape in expected:
+        if found.get(key) != shape:
+            there = 'missing' if key not in found else f'of shape {found[key]}'
+            raise UserError(
+                f"checkpoint {checkpoint_path} does not fit this model (another architecture "
+                f"or optimizer?): {key.replace('/.ATTRIBUTES/VARIABLE_VALUE', '')} is {there} "
+                f"there, of shape {shape} here")
+    status = gan.checkpoint.restore(checkpoint_path)
+    status.assert_existing_objects_matched()
+    status.expect_partial()  # the save counter is created, and restored, at the first save
+
+
+def make_experiment_folder(exp_dir, config):
+    """Create the experiment's folders and write its config.json; returns the folders."""
+    dirs = {name: os.path.join(exp_dir, name) for name in ('samples', 'logs', 'checkpoints')}
+    try:
+        for path in dirs.values():
+            os.makedirs(path, exist_ok=True)
+        temporary = os.path.join(exp_dir, 'config.json.tmp')
+        with open(temporary, 'w') as f:
+            json.dump(config, f, indent=2)
+        os.replace(temporary, os.path.join(exp_dir, 'config.json'))
+    except OSError as e:
+        raise UserError(f"cannot write the experiment folder {exp_dir}: {e.strerror}") from None
+    return dirs
 
 
 def write_model_info(gan, exp_dir, config):
@@ -104,44 +176,63 @@ def write_model_info(gan, exp_dir, config):
     return stats
 
 
-class Progress:
-    """One line per epoch; a live line with speed and ETA when stdout is a terminal."""
-
-    def __init__(self, verbose, num_epoch, num_batch):
-        self.verbose, self.num_epoch, self.num_batch = verbose, num_epoch, num_batch
-        self.live = sys.stdout.isatty() and not verbose
-        self.last_print = 0.
-
-    def iteration(self, epoch, batch, step, seconds, d_loss, g_loss, elapsed, done):
-        if self.verbose:
-            print(f"epoch {epoch:3d} | batch {batch:5d}/{self.num_batch} | step {step:6d} | "
-                  f"{seconds * 1e3:7.1f} ms | d_loss {d_loss:10.4f} | g_loss {g_loss:10.4f}",
-                  flush=True)
-        elif self.live and time.time() - self.last_print > 0.5:
-            self.last_print = time.time()
-            rate = done / max(elapsed, 1e-9)
-            eta = (self.num_batch - batch - 1) / max(rate, 1e-9)
-            print(f"\repoch {epoch + 1}/{self.num_epoch} {batch + 1}/{self.num_batch} "
-                  f"| {rate:5.1f} it/s | ETA {eta:5.0f} s | d_loss {d_loss:9.4f} "
-                  f"| g_loss {g_loss:9.4f}   ", end='', flush=True)
-
-    def epoch(self, epoch, step, seconds, d_loss, g_loss, slope):
-        if self.live:
-            print('\r' + ' ' * 100 + '\r', end='')
-        print(f"epoch {epoch + 1:3d}/{self.num_epoch} | step {step:6d} | {seconds:7.1f} s | "
-              f"d_loss {d_loss:10.4f} | g_loss {g_loss:10.4f} | slope {slope:.4f}",
-              flush=True)
-
-
-def save_samples(gan, z, step, sample_dir, grid):
+def save_samples(gan, z, step, sample_dir, grid, summaries):
+    """Save the sample grids of noise ``z`` as PNG files and TensorBoard images."""
     from binarygan.image_io import save_grid
+    paths = {}
     for name, images in gan.sample(z).items():
-        save_grid(os.path.join(sample_dir, f'step_{step:06d}_{name}.png'),
-                  images.numpy(), grid)
+        paths[f'samples/{name}'] = os.path.join(sample_dir, f'step_{step:06d}_{name}.png')
+        save_grid(paths[f'samples/{name}'], images.numpy(), grid)
+    summaries.png_files(step, paths)
+
+
+def diverged(what, manager, exp_dir):
+    """Diverged, saying what is kept and how to go on with a lower learning rate."""
+    latest = manager.latest_checkpoint
+    if latest is None:
+        return Diverged(f"{what}: training stopped before any checkpoint; try a lower "
+                        "learning rate: exp_name=<new name> model.learning_rate=<lower>")
+    return Diverged(f"{what}: training stopped; the last good checkpoint, {latest}, is kept; "
+                    "to go on from it with a lower learning rate: exp_name=<new name> "
+                    f"pretrained_dir={exp_dir} model.learning_rate=<lower>")
+
+
+def first_nonfinite_loss(d_losses, g_loss):
+    """'critic loss nan (critic step 3)' or the like, or None if all are finite."""
+    for i, d_loss in enumerate(d_losses):
+        if not math.isfinite(d_loss):
+            return f"critic loss {d_loss} (critic step {i})"
+    return None if math.isfinite(g_loss) else f"generator loss {g_loss}"
+
+
+def save_checkpoint(gan, manager, logs, summaries, step, epoch, epoch_totals, exp_dir):
+    """Save the training state at ``step``, after the logs up to it are on disk, so
+    that a killed run resumes them without a gap; weights that are no longer finite
+    are not saved."""
+    for log in logs.values():
+        log.flush()
+    summaries.flush()
+    if not gan.weights_are_finite():
+        raise diverged(f"the weights are not finite after step {step - 1}", manager, exp_dir)
+    gan.step.assign(step)
+    gan.epoch.assign(epoch)
+    gan.epoch_totals.assign(epoch_totals)
+    return manager.save(checkpoint_number=step)
+
+
+def end_of_training_pictures(exp_dir, dirs):
+    """Plot the losses and animate the sample grids; returns the names of what was made."""
+    from binarygan.plots import animate_samples, plot_losses
+    made = {'losses.png': plot_losses(os.path.join(dirs['logs'], 'batch.csv'),
+                                      os.path.join(exp_dir, 'losses.png')),
+            'samples.gif': animate_samples(dirs['samples'], os.path.join(exp_dir, 'samples.gif'))}
+    return [name for name, path in made.items() if path]
 
 
 def run(config):
-    """Train the experiment described by a resolved ``config``."""
+    """Train the experiment described by a resolved ``config``. Raises Interrupted
+    after SIGINT or SIGTERM (with a checkpoint saved) and Diverged when a loss is
+    not finite."""
     exp, data, train = config['exp'], config['data'], config['train']
     checkpoint_path = prepare_experiment(config)
     images = load_training_data(data['training_data'], data['training_data_location'])
@@ -159,17 +250,16 @@ def run(config):
                   "same-seed runs may differ in the last digits", file=sys.stderr)
     from binarygan.gan import BinaryGAN
     from binarygan.image_io import save_grid
-
-    exp_dir = exp['exp_dir']
-    dirs = {name: os.path.join(exp_dir, name) for name in ('samples', 'logs', 'checkpoints')}
-    for path in dirs.values():
-        os.makedirs(path, exist_ok=True)
-    with open(os.path.join(exp_dir, 'config.json'), 'w') as f:
-        json.dump(config, f, indent=2)
+    from binarygan.summaries import Summaries
 
     gan = BinaryGAN(config['model'], train, images, exp['seed'])
-    if checkpoint_path:
+    if checkpoint_path:  # before anything is written: a misfit leaves the folder as it was
         restore(gan, checkpoint_path)
+        for optimizer in (gan.g_optimizer, gan.d_optimizer):  # not a pretrained run's rate
+            optimizer.learning_rate = config['model']['learning_rate']
+    exp_dir = exp['exp_dir']
+    dirs = make_experiment_folder(exp_dir, config)
+    if checkpoint_path:
         print(f"Restored {checkpoint_path} (step {int(gan.step.numpy())}, "
               f"epoch {int(gan.epoch.numpy())}, slope {float(gan.slope.numpy()):.4f})")
     stats = write_model_info(gan, exp_dir, config)
@@ -186,59 +276,71 @@ def run(config):
     sample_z = tf.constant(rng.normal(size=(num_samples, gan.z_dim)), tf.float32)
 
     num_batch = len(images) // batch_size
-    step, epoch = int(gan.step.numpy()), int(gan.epoch.numpy())
-    logs = {
-        'step': CsvLog(os.path.join(dirs['logs'], 'step.csv'),
-                       ('step', 'critic_step', 'd_loss'),
-                       lambda row: int(row['step']) < step),
-        'batch': CsvLog(os.path.join(dirs['logs'], 'batch.csv'),
-                        ('epoch', 'batch', 'step', 'n_critic', 'seconds', 'd_loss',
-                         'g_loss', 'gradient_penalty', 'slope'),
-                        lambda row: int(row['step']) < step),
-        'epoch': CsvLog(os.path.join(dirs['logs'], 'epoch.csv'),
-                        ('epoch', 'step', 'seconds', 'd_loss', 'g_loss', 'slope'),
-                        lambda row: int(row['epoch']) < epoch),
-    }
-    progress = Progress(train['verbose'], train['num_epoch'], num_batch)
     max_steps = train['max_steps'] or None
+    every = train['checkpoint_every_steps']
+    step, epoch = int(gan.step.numpy()), int(gan.epoch.numpy())
+    d_sum, g_sum, count, seconds_before = gan.epoch_totals.numpy().tolist()
+    epoch_start = time.time() - seconds_before
+    logs = open_logs(dirs['logs'], step, epoch)
+    summaries = Summaries(dirs['logs'], step)
+    progress = Progress(train['verbose'], train['num_epoch'], num_batch)
+    progress.start_epoch(step - epoch * num_batch)
     try:
-        while epoch < train['num_epoch'] and (max_steps is None or step < max_steps):
-            batch = step - epoch * num_batch
-            if batch == 0:
-                gan.shuffle()
-            epoch_start, d_sum, g_sum, count = time.time(), 0., 0., 0
-            while batch < num_batch and (max_steps is None or step < max_steps):
+        with StopSignals() as stop:
+            while epoch < train['num_epoch'] and (max_steps is None or step < max_steps):
+                batch = step - epoch * num_batch
+                if batch == 0:
+                    gan.shuffle()
+                    progress.start_epoch(0)
                 if train['sample_along_training'] and sample_due(step, train):
-                    save_samples(gan, sample_z, step, dirs['samples'], grid)
+                    save_samples(gan, sample_z, step, dirs['samples'], grid, summaries)
                 n_critic = critic_steps_for(step, train)
                 start = time.time()
                 d_losses, g_loss, penalty = gan.train_iteration(
                     tf.constant(n_critic, tf.int32), tf.constant(batch, tf.int32))
-                d_losses, g_loss = d_losses.numpy(), float(g_loss)
+                d_losses, g_loss = d_losses.numpy().tolist(), float(g_loss)
                 seconds = time.time() - start
-                slope = float(gan.slope.numpy())
-                for i, d_loss in enumerate(d_losses):
-                    logs['step'].write(step, i, float(d_loss))
-                logs['batch'].write(epoch, batch, step, n_critic, seconds,
-                                    float(d_losses[-1]), g_loss, float(penalty), slope)
-                d_sum, g_sum, count = d_sum + float(d_losses[-1]), g_sum + g_loss, count + 1
-                progress.iteration(epoch, batch, step, seconds, float(d_losses[-1]), g_loss,
-                                   time.time() - epoch_start, count)
-                step, batch = step + 1, batch + 1
-            gan.step.assign(step)
-            if batch == num_batch:
-                slope = float(gan.slope.numpy())
-                seconds = time.time() - epoch_start
-                progress.epoch(epoch, step, seconds, d_sum / count, g_sum / count, slope)
-                logs['epoch'].write(epoch, step, seconds, d_sum / count, g_sum / count, slope)
-                epoch += 1
-                gan.epoch.assign(epoch)
-                gan.slope.assign(slope * train['slope_annealing_rate'])
-            manager.save(checkpoint_number=step)
+                d_loss, penalty, slope = d_losses[-1], float(penalty), float(gan.slope.numpy())
+                for i, value in enumerate(d_losses):
+                    logs['step'].write(step, i, value)
+                logs['batch'].write(epoch, batch, step, n_critic, seconds, d_loss, g_loss,
+                                    penalty, slope)
+                summaries.scalars(step, {'d_loss': d_loss, 'g_loss': g_loss,
+                                         'gradient_penalty': penalty, 'slope': slope})
+                nonfinite = first_nonfinite_loss(d_losses, g_loss)
+                if nonfinite:
+                    progress.clear()
+                    raise diverged(f"{nonfinite} at step {step} (epoch {epoch + 1}, batch "
+                                   f"{batch})", manager, exp_dir)
+                progress.iteration(epoch, batch, step, seconds, d_loss, g_loss)
+                d_sum, g_sum, count = d_sum + d_loss, g_sum + g_loss, count + 1
+                step += 1
+                epoch_done = batch + 1 == num_batch
+                if epoch_done:
+                    seconds = time.time() - epoch_start
+                    progress.epoch(epoch, step, seconds, d_sum / count, g_sum / count, slope)
+                    logs['epoch'].write(epoch, step, seconds, d_sum / count, g_sum / count, slope)
+                    epoch += 1
+                    gan.slope.assign(slope * train['slope_annealing_rate'])
+                    d_sum, g_sum, count, epoch_start = 0., 0., 0, time.time()
+                if (epoch_done or step == max_steps or stop.received
+                        or (every and step % every == 0)):
+                    saved = save_checkpoint(gan, manager, logs, summaries, step, epoch,
+                                            [d_sum, g_sum, count, time.time() - epoch_start],
+                                            exp_dir)
+                if stop.received:
+                    progress.clear()
+                    raise Interrupted(f"{signal.Signals(stop.received).name} after step "
+                                      f"{step - 1}: training stopped, checkpoint {saved} "
+                                      "saved", stop.received)
+        progress.clear()
+        if train['sample_along_training']:
+            save_samples(gan, sample_z, step, dirs['samples'], grid, summaries)
     finally:
         for log in logs.values():
             log.close()
-    if train['sample_along_training']:
-        save_samples(gan, sample_z, step, dirs['samples'], grid)
-    print(f"Done: step {step}, epoch {epoch}. Samples, logs and checkpoints are in {exp_dir}")
+        summaries.close()
+    made = end_of_training_pictures(exp_dir, dirs)
+    print(f"Done: step {step}, epoch {epoch}. In {exp_dir}: {', '.join(made + ['samples/'])}, "
+          f"logs/ (CSV; TensorBoard: tensorboard --logdir {dirs['logs']}) and checkpoints/")
     return gan

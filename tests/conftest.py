@@ -1,4 +1,8 @@
+import csv
+import gzip
+import hashlib
 import os
+import struct
 import sys
 
 import numpy as np
@@ -13,12 +17,16 @@ import tensorflow as tf  # noqa: E402
 tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
+def write_synthetic_data(folder):
+    """A small .npy training set of 64 binary 28x28 images with about 20% ink; its path."""
+    path = os.path.join(folder, 'synthetic.npy')
+    np.save(path, (np.random.RandomState(0).rand(64, 28, 28) > 0.8).astype(np.uint8))
+    return path
+
+
 @pytest.fixture
 def synthetic_data(tmp_path):
-    """A small .npy training set of binary 28x28 images with about 20% ink."""
-    path = tmp_path / 'synthetic.npy'
-    np.save(path, (np.random.RandomState(0).rand(64, 28, 28) > 0.8).astype(np.uint8))
-    return str(path)
+    return write_synthetic_data(tmp_path)
 
 
 def quick_run_args(data_path, exp_root, *extra):
@@ -38,3 +46,58 @@ def mnist_mirror():
             pytest.fail(f"MNIST mirror {folder} is missing in CI")
         pytest.skip(f"no MNIST mirror at {folder} (set MNIST_MIRROR)")
     return folder
+
+
+def read_csv(path):
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def idx_bytes(array, magic=None):
+    """``array`` as an IDX file of unsigned bytes."""
+    magic = magic if magic is not None else (2051 if array.ndim == 3 else 2049)
+    header = struct.pack('>I', magic) + b''.join(struct.pack('>I', d) for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_mnist(folder, n_train=5, n_test=3):
+    """A tiny MNIST folder: the training files plain, the test files gzipped."""
+    rng = np.random.RandomState(0)
+    for name, array in (
+            ('train-images-idx3-ubyte', rng.randint(0, 256, (n_train, 28, 28))),
+            ('train-labels-idx1-ubyte', rng.randint(0, 10, n_train)),
+            ('t10k-images-idx3-ubyte.gz', rng.randint(0, 256, (n_test, 28, 28))),
+            ('t10k-labels-idx1-ubyte.gz', rng.randint(0, 10, n_test))):
+        data = idx_bytes(array)
+        (folder / name).write_bytes(gzip.compress(data) if name.endswith('.gz') else data)
+
+
+def snapshot(folder):
+    """{relative path: sha1 of the content} of every file under ``folder``, or None."""
+    if not os.path.exists(folder):
+        return None
+    files = {}
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            with open(path, 'rb') as f:
+                files[os.path.relpath(path, folder)] = hashlib.sha1(f.read()).hexdigest()
+    return files
+
+
+def scalar_and_image_events(logs_dir):
+    """{step: {tag: value}} of the scalars and {step: {tag: (width, height)}} of the
+    images in the TensorBoard event files of ``logs_dir``; a tag twice at a step fails."""
+    from binarygan.summaries import event_records
+    scalars, images = {}, {}
+    for name in sorted(os.listdir(logs_dir)):
+        if '.tfevents.' not in name:
+            continue
+        for _, event in event_records(os.path.join(logs_dir, name)):
+            for value in event.summary.value:
+                found = images if value.HasField('image') else scalars
+                tags = found.setdefault(event.step, {})
+                assert value.tag not in tags, f"{value.tag} twice at step {event.step}"
+                tags[value.tag] = ((value.image.width, value.image.height)
+                                   if value.HasField('image') else value.simple_value)
+    return scalars, images

@@ -1,18 +1,11 @@
 import gzip
-import struct
 
 import numpy as np
 import pytest
 
 from binarygan import UserError
 from binarygan.data import binarize, load_mnist, load_training_data, read_idx
-
-
-def idx_bytes(array, magic=None):
-    magic = magic if magic is not None else (2051 if array.ndim == 3 else 2049)
-    header = struct.pack('>I', magic) + b''.join(struct.pack('>I', d) for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
-
+from conftest import idx_bytes, write_mnist
 
 IMAGES = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
 LABELS = np.array([7, 0, 9], np.uint8)
@@ -64,17 +57,6 @@ def test_damaged_gzip_is_refused(tmp_path):
 
 def test_binarize_maps_nonzero_pixels_to_one():
     np.testing.assert_array_equal(binarize(np.array([0, 1, 128, 255])), [0, 1, 1, 1])
-
-
-def write_mnist(folder, n_train=5, n_test=3):
-    rng = np.random.RandomState(0)
-    for name, array in (
-            ('train-images-idx3-ubyte', rng.randint(0, 256, (n_train, 28, 28))),
-            ('train-labels-idx1-ubyte', rng.randint(0, 10, n_train)),
-            ('t10k-images-idx3-ubyte.gz', rng.randint(0, 256, (n_test, 28, 28))),
-            ('t10k-labels-idx1-ubyte.gz', rng.randint(0, 10, n_test))):
-        data = idx_bytes(array)
-        (folder / name).write_bytes(gzip.compress(data) if name.endswith('.gz') else data)
 
 
 def test_mnist_folder_merges_train_and_test(tmp_path):

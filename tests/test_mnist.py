@@ -18,7 +18,8 @@ SCRIPT = os.path.join(ROOT, 'training_data', 'download_mnist.sh')
 @pytest.fixture(scope='module')
 def mnist_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp('mnist')
-    env = dict(os.environ, MNIST_MIRROR=mnist_mirror(), MNIST_DIR=str(folder))
+    env = dict(os.environ, MNIST_MIRROR=mnist_mirror(), MNIST_DIR=str(folder),
+               MNIST_PUBLIC_MIRRORS='0')
     first = subprocess.run(['bash', SCRIPT], env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     second = subprocess.run(['bash', SCRIPT], env=env, capture_output=True, text=True)

@@ -3,9 +3,13 @@
 # training_data/mnist/ (or $MNIST_DIR).
 #
 # Sources, in order: $MNIST_MIRROR (a local folder or a URL holding the .gz
-# files), then public mirrors. A file already present with the right md5 is
-# kept, so a second run does nothing. A download that fails or does not match
-# its md5 leaves nothing behind.
+# files), then public mirrors, unless MNIST_PUBLIC_MIRRORS=0 (offline machines,
+# tests). A file already present with the right md5 is kept, so a second run does
+# nothing. A download that fails, is cut short (also by Ctrl-C) or does not
+# match its md5 leaves nothing behind: files are checked in a temporary folder
+# and moved into place whole.
+#
+# Exit status: 0 done, 2 no source gave a valid file, 1 another failure.
 set -uo pipefail
 
 dest="${MNIST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mnist}"
@@ -14,6 +18,7 @@ mirrors=(
   "https://storage.googleapis.com/cvdf-datasets/mnist"
   "http://yann.lecun.com/exdb/mnist"
 )
+[ "${MNIST_PUBLIC_MIRRORS:-1}" = 0 ] && mirrors=()
 [ -n "${MNIST_MIRROR:-}" ] && mirrors=("${MNIST_MIRROR%/}" "${mirrors[@]}")
 
 # name, md5 of the .gz file, md5 of the uncompressed file
@@ -37,8 +42,11 @@ fetch() {
 }
 
 mkdir -p "$dest" || { echo "download_mnist.sh: cannot create $dest" >&2; exit 1; }
+rm -rf "$dest"/.download.*  # left by a run that was killed (kill -9)
 tmp=$(mktemp -d "$dest/.download.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 for entry in "${files[@]}"; do
   read -r name gz_md5 raw_md5 <<<"$entry"
@@ -59,7 +67,7 @@ for entry in "${files[@]}"; do
   done
   if [ -z "$done_file" ]; then
     echo "download_mnist.sh: no source gave a valid $name.gz; set MNIST_MIRROR to a folder or URL holding the MNIST .gz files" >&2
-    exit 1
+    exit 2
   fi
 done
 echo "MNIST is in $dest"

@@ -1,0 +1,62 @@
+"""End-of-training pictures: the loss curves and the sample grids as an animation."""
+import csv
+import glob
+import os
+import re
+
+import imageio.v2 as imageio
+import numpy as np
+
+FRAME_MS, LAST_FRAME_MS = 200, 2000
+
+
+def _moving_average(values, window):
+    return np.convolve(values, np.ones(window) / window, mode='valid')
+
+
+def plot_losses(batch_csv, path):
+    """A PNG of the critic and generator losses per generator step, raw and
+    smoothed, from the batch log; returns ``path``, or None for an empty log."""
+    with open(batch_csv, newline='') as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return None
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+    steps = np.array([int(row['step']) for row in rows])
+    window = max(1, len(rows) // 50)
+    figure = Figure(figsize=(8, 6), layout='constrained')
+    axes = figure.subplots(2, 1, sharex=True)
+    for ax, key, label in zip(axes, ('d_loss', 'g_loss'), ('critic loss', 'generator loss')):
+        values = np.array([float(row[key]) for row in rows])
+        ax.plot(steps, values, linewidth=0.5, alpha=0.4, label='every step')
+        ax.plot(steps[window - 1:], _moving_average(values, window), linewidth=1.5,
+                label=f'mean of {window}')
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(loc='upper right')
+    axes[-1].set_xlabel('generator step')
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def sample_grid_files(sample_dir):
+    """The fixed-noise sample grids in step order: the binary ones, or the raw
+    outputs of a real-valued generator."""
+    for kind in ('binary', 'raw'):
+        paths = glob.glob(os.path.join(sample_dir, f'step_*_{kind}.png'))
+        if paths:
+            return sorted(paths, key=lambda p: int(re.search(r'step_(\d+)_', p).group(1)))
+    return []
+
+
+def animate_samples(sample_dir, path):
+    """An animated GIF of the sample grids over training (the last frame held
+    longer); returns ``path``, or None without sample grids."""
+    paths = sample_grid_files(sample_dir)
+    if not paths:
+        return None
+    frames = [imageio.imread(p) for p in paths]
+    # Repeated frames are merged into one longer frame by the GIF writer.
+    frames += [frames[-1]] * (LAST_FRAME_MS // FRAME_MS - 1)
+    imageio.mimsave(path, frames, duration=FRAME_MS, loop=0)
+    return path

@@ -1,0 +1,205 @@
+"""Bad input ends before training with exit status 2 and one line on stderr that
+says what is wrong and what to do, and leaves exp/ as it was."""
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import main
+from conftest import (ROOT, idx_bytes, quick_run_args, snapshot, write_mnist,
+                      write_synthetic_data)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """(arguments, experiment root) of a finished quick run named 'trained'."""
+    root = tmp_path_factory.mktemp('trained')
+    args = quick_run_args(write_synthetic_data(root), root / 'exp', 'exp.exp_name=trained')
+    assert main.main(args) == 0
+    return args, root / 'exp'
+
+
+def refused(capsys, args, exp_root):
+    """The error line of ``main(args)``, after checking status, form and ``exp_root``."""
+    capsys.readouterr()
+    before = snapshot(exp_root)
+    assert main.main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), lines
+    assert snapshot(exp_root) == before
+    return lines[0]
+
+
+@pytest.mark.parametrize('argument, message', [
+    # unknown choices
+    ('preset_g=mlp_ternary', "unknown preset_g 'mlp_ternary'; valid: mlp_round, mlp_bernoulli, "
+                             "mlp_real, cnn_round"),
+    ('preset_d=resnet', "unknown preset_d 'resnet'; valid: mlp, mlp_bn, cnn, cnn_bn"),
+    ('gan_type=lsgan', "unknown gan_type 'lsgan'; valid: gan, wgan, wgan-gp"),
+    ('optimizer=sgd', "unknown optimizer 'sgd'; valid: adam, rmsprop"),
+    ('training_data_location=s3', "valid: hd, sa"),
+    # malformed overrides
+    ('gan_type', "not key=value (e.g. gan_type=wgan"),
+    ('nonsense=1', "unknown key 'nonsense'; valid: exp_name, prefix"),
+    ('model.nonsense=1', "unknown key 'model.nonsense'; valid: model.gan_type"),
+    ('network.batch_size=1', "unknown section 'network'"),
+    ('model.batch_size=big', "model.batch_size takes an integer, not 'big'"),
+    ('model.batch_size=1.5', "model.batch_size takes an integer"),
+    ('model.learning_rate=fast', "model.learning_rate takes a number"),
+    ('verbose=maybe', "verbose takes true or false"),
+    ('train.sample_grid=8', "train.sample_grid takes a tuple such as (8, 8)"),
+    # values out of range
+    ('model.batch_size=0', "model.batch_size must be a number greater than 0, not 0"),
+    ('model.learning_rate=-1e-4', "model.learning_rate must be a number greater than 0"),
+    ('model.learning_rate=0', "model.learning_rate must be a number greater than 0"),
+    ('train.num_epoch=-1', "train.num_epoch must be a number at least 0, not -1"),
+    ('train.slope_annealing_rate=0', "train.slope_annealing_rate must be a number greater than 0"),
+    ('model.clip_value=0', "model.clip_value must be a number greater than 0"),
+    ('model.z_dim=0', "model.z_dim must be a number greater than 0"),
+    ('train.n_critic=0', "train.n_critic must be a number at least 1, not 0"),
+    ('train.n_critic_warmup=0', "train.n_critic_warmup must be a number at least 1"),
+    ('train.checkpoint_every_steps=-1', "train.checkpoint_every_steps must be a number at least 0"),
+])
+def test_bad_setting(capsys, tmp_path, synthetic_data, argument, message):
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp', argument),
+                   tmp_path / 'exp')
+    assert message in line
+
+
+def test_batch_larger_than_the_training_set(capsys, tmp_path, synthetic_data):
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp',
+                                          'model.batch_size=65'), tmp_path / 'exp')
+    assert "model.batch_size 65 is larger than the training set (64 images)" in line
+
+
+@pytest.mark.parametrize('network, message', [
+    ("model.net_d=[('dense', 1, None, None)]",
+     "the discriminator (model.net_d) gives shape (28, 28, 1), not one score per image"),
+    ("model.net_g=[('dense', 784, None, None), ('reshape', (28, 28))]",
+     "the generator (model.net_g) gives shape (28, 28), not the images' (28, 28, 1)"),
+    ("model.net_d=[('reshape', (100,))]",
+     "the discriminator's layer ('reshape', (100,)) does not fit its input of shape (28, 28, 1)"),
+])
+def test_custom_network_that_does_not_fit(capsys, tmp_path, synthetic_data, network, message):
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp', network),
+                   tmp_path / 'exp')
+    assert message in line
+
+
+def test_missing_mnist_folder(capsys, tmp_path):
+    line = refused(capsys, quick_run_args(tmp_path / 'mnist', tmp_path / 'exp'), tmp_path / 'exp')
+    assert f"{tmp_path / 'mnist'} does not exist" in line
+    assert 'download_mnist.sh' in line and 'MNIST_MIRROR' in line
+
+
+def test_incomplete_mnist_folder(capsys, tmp_path):
+    folder = tmp_path / 'mnist'
+    folder.mkdir()
+    write_mnist(folder)
+    (folder / 't10k-images-idx3-ubyte.gz').unlink()
+    line = refused(capsys, quick_run_args(folder, tmp_path / 'exp'), tmp_path / 'exp')
+    assert 't10k-images-idx3-ubyte not found' in line
+    assert 'download_mnist.sh' in line and 'MNIST_MIRROR' in line
+
+
+@pytest.mark.parametrize('damage, message', [
+    (lambda data: data[:-7], "holds 3929 bytes but its header (5, 28, 28) needs 3936"),
+    (lambda data: data + b'\0', "holds 3937 bytes but its header (5, 28, 28) needs 3936"),
+    (lambda data: b'\0\0\x09\x99' + data[4:], "has magic number 2457, expected 2051"),
+    (lambda data: data[:10], "is truncated inside its header"),
+], ids=['truncated', 'too long', 'wrong magic', 'cut in its header'])
+def test_damaged_idx_file(capsys, tmp_path, damage, message):
+    folder = tmp_path / 'mnist'
+    folder.mkdir()
+    write_mnist(folder)
+    path = folder / 'train-images-idx3-ubyte'
+    path.write_bytes(damage(path.read_bytes()))
+    line = refused(capsys, quick_run_args(folder, tmp_path / 'exp'), tmp_path / 'exp')
+    assert f"{path} {message}" in line
+
+
+def test_gz_file_that_is_not_gzip(capsys, tmp_path):
+    folder = tmp_path / 'mnist'
+    folder.mkdir()
+    write_mnist(folder)
+    path = folder / 't10k-images-idx3-ubyte.gz'
+    path.write_bytes(gzip.decompress(path.read_bytes()))
+    line = refused(capsys, quick_run_args(folder, tmp_path / 'exp'), tmp_path / 'exp')
+    assert f"{path} is not a gzip file; delete it and download it again" in line
+
+
+def test_missing_shared_array(capsys, tmp_path):
+    line = refused(capsys, quick_run_args('binarygan_test_no_such_array', tmp_path / 'exp',
+                                          'training_data_location=sa'), tmp_path / 'exp')
+    assert "no SharedArray named 'binarygan_test_no_such_array'" in line
+    assert 'python ./load_mnist_to_sa.py ./mnist --binary --merge' in line
+
+
+def test_pretrained_dir_without_checkpoint(capsys, tmp_path, synthetic_data):
+    (tmp_path / 'empty').mkdir()
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp',
+                                          f'pretrained_dir={tmp_path / "empty"}'), tmp_path)
+    assert f"pretrained_dir {tmp_path / 'empty'} holds no checkpoint" in line
+
+
+@pytest.mark.parametrize('change, message', [
+    ('model.z_dim=64', "is of shape [128, 1024] there, of shape [64, 1024] here"),
+    ('preset_d=mlp_bn', "does not fit this model (another architecture or optimizer?)"),
+])
+def test_pretrained_dir_of_another_architecture(capsys, trained, change, message):
+    args, exp_root = trained
+    line = refused(capsys, args + ['exp.exp_name=other', change,
+                                   f'pretrained_dir={exp_root / "trained"}'], exp_root)
+    assert message in line
+
+
+def test_existing_experiment_with_other_settings(capsys, trained):
+    args, exp_root = trained
+    line = refused(capsys, args + ['model.learning_rate=0.001', 'train.n_critic=3'], exp_root)
+    assert ("exists with other settings (model.learning_rate 0.0001 -> 0.001; "
+            "train.n_critic 2 -> 3)") in line
+    assert "rerun with its settings (saved in config.json) to resume it" in line
+    assert "new exp_name=..." in line
+
+
+def test_damaged_experiment_folder(capsys, trained, tmp_path):
+    args, exp_root = trained
+    shutil.copytree(exp_root, tmp_path / 'exp')
+    args = args + [f'exp.exp_root={tmp_path / "exp"}']
+    checkpoints = tmp_path / 'exp/trained/checkpoints'
+    for name in os.listdir(checkpoints):
+        if name.startswith('ckpt-'):
+            (checkpoints / name).unlink()
+    assert "names no complete checkpoint" in refused(capsys, args, tmp_path / 'exp')
+    (tmp_path / 'exp/trained/config.json').write_text('{"setup": ')
+    assert "cannot read" in refused(capsys, args, tmp_path / 'exp')
+
+
+def test_no_traceback_from_the_command_line():
+    result = subprocess.run([sys.executable, 'main.py', 'gan_type=lsgan'], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith('error: unknown gan_type')
+    assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.parametrize('bad_gz', [
+    b'<html>Not Found</html>',                                        # a wrong file
+    gzip.compress(idx_bytes(np.zeros((9, 28, 28))))[:-50],  # cut short
+])
+def test_download_with_a_wrong_or_partial_file_leaves_nothing(tmp_path, bad_gz):
+    mirror, dest = tmp_path / 'mirror', tmp_path / 'mnist'
+    mirror.mkdir()
+    (mirror / 'train-images-idx3-ubyte.gz').write_bytes(bad_gz)
+    env = dict(os.environ, MNIST_MIRROR=str(mirror), MNIST_DIR=str(dest), MNIST_PUBLIC_MIRRORS='0')
+    result = subprocess.run(['bash', os.path.join(ROOT, 'training_data', 'download_mnist.sh')],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert 'md5 mismatch' in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert 'no source gave a valid train-images-idx3-ubyte.gz; set MNIST_MIRROR' in last
+    assert os.listdir(dest) == []
