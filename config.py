@@ -73,7 +73,9 @@ SETUP = {
     # True to evaluate the generator along training (see the README).
 
     'verbose': False,
-    # True to print every iteration's losses; False to print once an epoch.
+    # True to print every iteration's losses; False to print once an epoch,
+    # with a progress bar (losses, iterations per second, ETA) in between when
+    # the output is a terminal.
 
     'seed': 0,
     # Random seed of weights, batches, noise and stochastic neurons: the same

@@ -32,13 +32,15 @@ def sample_due(step, train_config):
 
 
 class CsvLog:
-    """An appendable CSV log that, on resume, drops rows the checkpoint has not seen."""
+    """An appendable CSV log that, on resume, drops rows the checkpoint has not seen,
+    and a last row cut short by a killed run."""
 
     def __init__(self, path, header, keep_row):
         rows = []
         if os.path.exists(path):
             with open(path, newline='') as f:
-                rows = [row for row in csv.DictReader(f) if keep_row(row)]
+                rows = [row for row in csv.DictReader(f)
+                        if None not in row.values() and keep_row(row)]
         self.file = open(path, 'w', newline='')
         self.writer = csv.writer(self.file)
         self.writer.writerow(header)

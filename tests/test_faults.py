@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import main
 from binarygan.gan import BinaryGAN
+from binarygan.train import CsvLog
 from conftest import (ROOT, quick_run_args, read_csv, scalar_and_image_events,
                       write_synthetic_data)
 
@@ -101,6 +102,16 @@ def test_stopped_run_resumes_with_the_same_losses(tmp_path, reference, signum, s
     assert steps <= REFERENCE_STEPS, "stopped too late to compare"
     assert main.main(run_args(data, tmp_path, 'stopped', f'train.max_steps={steps}')) == 0
     assert_same_as_reference(exp_dir, reference_logs, steps)
+
+
+def test_log_drops_the_rows_after_the_checkpoint_and_a_row_cut_short(tmp_path):
+    path = tmp_path / 'batch.csv'
+    # Checkpoint at step 2; the run went on to step 12 and was killed writing its row.
+    path.write_text('epoch,step,d_loss\n0,0,1.5\n0,1,2.5\n0,2,3.5\n1,1')
+    log = CsvLog(str(path), ('epoch', 'step', 'd_loss'), lambda row: int(row['step']) < 2)
+    log.write(0, 2, 4.5)
+    log.close()
+    assert path.read_text() == 'epoch,step,d_loss\n0,0,1.5\n0,1,2.5\n0,2,4.5\n'
 
 
 class CrashWhileSaving(Exception):
