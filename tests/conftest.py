@@ -38,3 +38,12 @@ def mnist_mirror():
             pytest.fail(f"MNIST mirror {folder} is missing in CI")
         pytest.skip(f"no MNIST mirror at {folder} (set MNIST_MIRROR)")
     return folder
+
+
+@pytest.fixture(scope='session')
+def classifier_dir(tmp_path_factory):
+    """The reference classifier's cache, trained once per test session on the real MNIST."""
+    from binarygan.classifier import reference
+    folder = str(tmp_path_factory.mktemp('classifier'))
+    reference(folder, mnist_mirror())
+    return folder

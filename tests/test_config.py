@@ -59,10 +59,18 @@ def test_experiment_name_follows_the_setup():
     ('model.clip_value=0', "clip_value must be"),
     ('model.z_dim=0', "z_dim must be"),
     ('train.n_critic=0', "train.n_critic must be a number at least 1"),
+    ('train.eval_every=0', "train.eval_every must be a number at least 1"),
+    ('train.eval_num_samples=1', "train.eval_num_samples must be a number at least 2"),
 ])
 def test_bad_settings_are_refused_with_a_clear_message(argument, message):
     with pytest.raises(UserError, match=message.replace('(', r'\(').replace(')', r'\)')):
         configure.load([argument])
+
+
+def test_evaluation_along_training_needs_the_mnist_files(tmp_path):
+    with pytest.raises(UserError, match="eval_mnist_dir .* does not exist"):
+        configure.load(['evaluate_along_training=true', f'train.eval_mnist_dir={tmp_path}/no'])
+    assert configure.load([f'train.eval_mnist_dir={tmp_path}/no'])  # needed only when on
 
 
 def test_importing_config_has_no_side_effects(tmp_path):
