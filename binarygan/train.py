@@ -157,6 +157,7 @@ def run(config):
         except RuntimeError:  # TensorFlow already started in this process
             print("warning: TensorFlow is already running with several inter-op threads; "
                   "same-seed runs may differ in the last digits", file=sys.stderr)
+    from binarygan.evaluate import evaluate_along_training, plot_along_training
     from binarygan.gan import BinaryGAN
     from binarygan.image_io import save_grid
 
@@ -234,11 +235,13 @@ def run(config):
                 epoch += 1
                 gan.epoch.assign(epoch)
                 gan.slope.assign(slope * train['slope_annealing_rate'])
+                evaluate_along_training(gan, config, epoch)
             manager.save(checkpoint_number=step)
     finally:
         for log in logs.values():
             log.close()
     if train['sample_along_training']:
         save_samples(gan, sample_z, step, dirs['samples'], grid)
+    plot_along_training(config)
     print(f"Done: step {step}, epoch {epoch}. Samples, logs and checkpoints are in {exp_dir}")
     return gan
