@@ -151,7 +151,8 @@ def evaluate_along_training(gan, config, epoch):
     train = config['train']
     if not train['evaluate_along_training'] or epoch % train['eval_every']:
         return
-    ref = reference(train['classifier_dir'], train['eval_mnist_dir'])  # trains the classifier on first use
+    # Loads the classifier once per process (trains it first if it is not cached).
+    ref = reference(train['classifier_dir'], train['eval_mnist_dir'])
     start = time.time()
     variants, _ = score_generator(gan, ref, train['eval_num_samples'])
     seconds = time.time() - start
