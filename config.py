@@ -70,7 +70,9 @@ SETUP = {
     # True to save sample grids along training.
 
     'evaluate_along_training': False,
-    # True to evaluate the generator along training (see the README).
+    # True to score the generator with a reference MNIST classifier (FID, class
+    # entropy, ...) every `TRAIN_CONFIG['eval_every']` epochs, in
+    # exp/<experiment name>/eval/ (see the README).
 
     'verbose': False,
     # True to print every iteration's losses; False to print once an epoch,
@@ -153,7 +155,14 @@ TRAIN_CONFIG = {
     'sample_early_until_step': 300,
     'sample_grid': (8, 8),
 
+    # Evaluation with a reference MNIST classifier (see the README)
     'evaluate_along_training': None,  # None: SETUP['evaluate_along_training']
+    'eval_every': 1,                  # evaluate after every this many epochs
+    'eval_num_samples': 5000,         # samples scored per evaluation along training
+    'eval_mnist_dir': 'training_data/mnist',  # MNIST IDX files with labels: the
+                                              # classifier's data and the test set
+    'classifier_dir': 'exp/classifier',  # the classifier's cache, trained on first use
+
     'verbose': None,                  # None: SETUP['verbose']
     'checkpoint_every_steps': 500,  # a checkpoint this often, besides every epoch; 0: epochs only
     'checkpoints_to_keep': 3,

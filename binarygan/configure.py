@@ -31,6 +31,8 @@ RESUMABLE_CHANGES = {
     ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
     ('train', 'checkpoint_every_steps'),
     ('train', 'jit_compile'), ('train', 'deterministic'),
+    ('train', 'eval_every'), ('train', 'eval_num_samples'), ('train', 'eval_mnist_dir'),
+    ('train', 'classifier_dir'),
     # Absolute paths resolved from the values above; the raw values are compared.
     ('exp', 'exp_root'), ('exp', 'exp_dir'), ('data', 'training_data'),
 }
@@ -157,12 +159,14 @@ def resolve(config):
     _positive(config, 'train', ('num_epoch', 'max_steps', 'warmup_steps',
                                 'sample_early_until_step', 'checkpoint_every_steps'),
               strict=False)
-    _positive(config, 'train', ('n_critic', 'n_critic_warmup', 'n_critic_warmup_every'),
-              minimum=1, strict=False)
+    _positive(config, 'train', ('n_critic', 'n_critic_warmup', 'n_critic_warmup_every',
+                                'eval_every'), minimum=1, strict=False)
+    _positive(config, 'train', ('eval_num_samples',), minimum=2, strict=False)
     for section, name in (('model', 'batch_size'), ('model', 'z_dim'),
                           ('train', 'num_epoch'), ('train', 'max_steps'),
                           ('train', 'n_critic'), ('train', 'n_critic_warmup'),
                           ('train', 'checkpoint_every_steps'),
+                          ('train', 'eval_every'), ('train', 'eval_num_samples'),
                           ('exp', 'seed')):
         if not isinstance(config[section][name], int) or isinstance(config[section][name], bool):
             raise UserError(f"{section}.{name} must be an integer, not {config[section][name]!r}")
@@ -181,6 +185,11 @@ def resolve(config):
         exp['pretrained_dir'] = os.path.join(root, str(exp['pretrained_dir']))
     if data['training_data_location'] == 'hd':
         data['training_data'] = os.path.join(root, str(data['training_data']))
+    for name in ('eval_mnist_dir', 'classifier_dir'):
+        train[name] = os.path.join(root, str(train[name]))
+    if train['evaluate_along_training'] and not os.path.isdir(train['eval_mnist_dir']):
+        raise UserError(f"train.eval_mnist_dir {train['eval_mnist_dir']} does not exist: "
+                        "evaluation needs the MNIST files with labels")
     return config
 
 

@@ -223,11 +223,14 @@ def save_checkpoint(gan, manager, logs, summaries, step, epoch, epoch_totals, ex
 
 
 def end_of_training_pictures(exp_dir, dirs):
-    """Plot the losses and animate the sample grids; returns the names of what was made."""
+    """Plot the losses (and metrics, when evaluated along training) and animate the
+    sample grids; returns the names of what was made."""
+    from binarygan.evaluate import plot_along_training
     from binarygan.plots import animate_samples, plot_losses
     made = {'losses.png': plot_losses(os.path.join(dirs['logs'], 'batch.csv'),
                                       os.path.join(exp_dir, 'losses.png')),
-            'samples.gif': animate_samples(dirs['samples'], os.path.join(exp_dir, 'samples.gif'))}
+            'samples.gif': animate_samples(dirs['samples'], os.path.join(exp_dir, 'samples.gif')),
+            'eval/metrics.png': plot_along_training(exp_dir)}
     return [name for name, path in made.items() if path]
 
 
@@ -250,6 +253,7 @@ def run(config):
         except RuntimeError:  # TensorFlow already started in this process
             print("warning: TensorFlow is already running with several inter-op threads; "
                   "same-seed runs may differ in the last digits", file=sys.stderr)
+    from binarygan.evaluate import evaluate_along_training
     from binarygan.gan import BinaryGAN
     from binarygan.image_io import save_grid
     from binarygan.summaries import Summaries
@@ -324,6 +328,10 @@ def run(config):
                     logs['epoch'].write(epoch, step, seconds, d_sum / count, g_sum / count, slope)
                     epoch += 1
                     gan.slope.assign(slope * train['slope_annealing_rate'])
+                    scores = evaluate_along_training(gan, config, epoch, step)
+                    summaries.scalars(step, {f'eval/{variant}/{name}': value
+                                             for variant, values in scores.items()
+                                             for name, value in values.items()})
                     d_sum, g_sum, count, epoch_start = 0., 0., 0, time.time()
                 if (epoch_done or step == max_steps or stop.received
                         or (every and step % every == 0)):

@@ -101,3 +101,12 @@ def scalar_and_image_events(logs_dir):
                 tags[value.tag] = ((value.image.width, value.image.height)
                                    if value.HasField('image') else value.simple_value)
     return scalars, images
+
+
+@pytest.fixture(scope='session')
+def classifier_dir(tmp_path_factory):
+    """The reference classifier's cache, trained once per test session on the real MNIST."""
+    from binarygan.classifier import reference
+    folder = str(tmp_path_factory.mktemp('classifier'))
+    reference(folder, mnist_mirror())
+    return folder

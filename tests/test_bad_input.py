@@ -63,11 +63,21 @@ def refused(capsys, args, exp_root):
     ('train.n_critic=0', "train.n_critic must be a number at least 1, not 0"),
     ('train.n_critic_warmup=0', "train.n_critic_warmup must be a number at least 1"),
     ('train.checkpoint_every_steps=-1', "train.checkpoint_every_steps must be a number at least 0"),
+    ('train.eval_every=0', "train.eval_every must be a number at least 1, not 0"),
+    ('train.eval_num_samples=1', "train.eval_num_samples must be a number at least 2, not 1"),
 ])
 def test_bad_setting(capsys, tmp_path, synthetic_data, argument, message):
     line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp', argument),
                    tmp_path / 'exp')
     assert message in line
+
+
+def test_evaluation_along_training_without_the_mnist_files(capsys, tmp_path, synthetic_data):
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp',
+                                          'evaluate_along_training=true',
+                                          f'train.eval_mnist_dir={tmp_path}/none'),
+                   tmp_path / 'exp')
+    assert f"train.eval_mnist_dir {tmp_path}/none does not exist" in line
 
 
 def test_batch_larger_than_the_training_set(capsys, tmp_path, synthetic_data):

@@ -1,0 +1,234 @@
+"""Score a generator against binarized MNIST with the reference classifier.
+
+Usage: python -m binarygan.evaluate EXP_DIR [--num-samples N] [--checkpoint PATH]
+                                   [--classifier-dir DIR] [--mnist-dir DIR]
+
+Restores the experiment's latest checkpoint (or PATH), scores N generated samples
+against the 10,000 binarized test images and writes EXP_DIR/eval/metrics.json and
+the preactivation histogram (.json, .png). Training calls evaluate_along_training
+after every epoch and plot_along_training at its end.
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from binarygan import UserError, configure
+from binarygan.classifier import reference
+from binarygan.metrics import preactivation_histogram, sample_metrics
+from binarygan.plots import plot_preactivation_histograms, plot_training_metrics
+
+GENERATE_BATCH = 1000
+NOISE_SEED = 1234  # the same noise at every evaluation, so that scores along training compare
+METRICS_JSON, METRICS_CSV, METRICS_PLOT = 'metrics.json', 'metrics.csv', 'metrics.png'
+HISTOGRAM_JSON, HISTOGRAM_PLOT = 'preactivation_histogram.json', 'preactivation_histogram.png'
+NEURON_NAMES = {'round': 'DBNs', 'bernoulli': 'SBNs', 'real': 'real-valued'}
+CSV_METRICS = ('fid', 'inception_score', 'class_entropy', 'min_class_share',
+               'mean_confidence', 'ink_density')
+
+
+def score_generator(gan, reference, num_samples):
+    """(metrics per variant, preactivated outputs) of ``num_samples`` samples: 'binary' for
+    binary neurons; 'raw', 'threshold' and 'bernoulli' for real-valued outputs."""
+    import tensorflow as tf
+    batches = [gan.sample(tf.random.stateless_normal([GENERATE_BATCH, gan.z_dim],
+                                                     seed=(NOISE_SEED, i)))
+               for i in range(-(-num_samples // GENERATE_BATCH))]
+    grids = {name: np.concatenate([batch[name].numpy() for batch in batches])[:num_samples]
+             for name in batches[0]}
+    preactivated = grids.pop('preactivated', grids.get('raw'))  # real-valued: the sigmoid
+    variants = {name: sample_metrics(*reference.score(images), images, reference.test_fit)
+                for name, images in grids.items()}
+    return variants, preactivated
+
+
+def _latest_checkpoint(exp_dir, checkpoint):
+    import tensorflow as tf
+    from binarygan.train import find_checkpoint
+    if checkpoint is None or os.path.isdir(checkpoint):
+        path = find_checkpoint(checkpoint or exp_dir)
+        if path is None:
+            raise UserError(f"no checkpoint in {checkpoint or exp_dir}: train it first")
+        return path
+    if not tf.io.gfile.exists(checkpoint + '.index'):
+        raise UserError(f"checkpoint {checkpoint} does not exist (give a path such as "
+                        f"{os.path.join(exp_dir, 'checkpoints', 'ckpt-1000')})")
+    return checkpoint
+
+
+def restore_experiment(exp_dir, checkpoint=None):
+    """(generator of the experiment at its latest checkpoint or ``checkpoint``, its config,
+    the checkpoint path)."""
+    config_path = os.path.join(exp_dir, 'config.json')
+    if not os.path.isfile(config_path):
+        raise UserError(f"{exp_dir} is not an experiment folder (it has no config.json)")
+    try:
+        with open(config_path) as f:
+            config = json.load(f)
+        model = config['model']
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{config_path} is not a configuration written by training") from None
+    path = _latest_checkpoint(exp_dir, checkpoint)
+
+    import tensorflow as tf
+    from binarygan.gan import BinaryGAN
+    # The networks need no training images: one placeholder image.
+    gan = BinaryGAN(model, config['train'], np.zeros((1, *model['image_shape']), np.uint8),
+                    config['exp']['seed'])
+    # Not gan.checkpoint: its image permutation has the training set's length.
+    sampling_state = tf.train.Checkpoint(generator=gan.generator, slope=gan.slope,
+                                         sample_rng=gan.sample_rng, step=gan.step,
+                                         epoch=gan.epoch)
+    try:
+        sampling_state.restore(path).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise UserError(f"checkpoint {path} does not fit {config_path}: {first_line}") from None
+    # Settings added after the experiment was trained take today's defaults.
+    config['train'] = {**configure.load()['train'], **config['train']}
+    return gan, config, path
+
+
+def evaluate_experiment(exp_dir, num_samples=10000, checkpoint=None, classifier_dir=None,
+                        mnist_dir=None):
+    """Write EXP_DIR/eval/metrics.json and the preactivation histogram; returns the metrics."""
+    if num_samples < 2:
+        raise UserError(f"--num-samples must be at least 2, not {num_samples}")
+    gan, config, path = restore_experiment(exp_dir, checkpoint)
+    ref = reference(classifier_dir or config['train']['classifier_dir'],
+                    mnist_dir or config['train']['eval_mnist_dir'])
+    variants, preactivated = score_generator(gan, ref, num_samples)
+    histogram = preactivation_histogram(preactivated)
+    eval_dir = os.path.join(exp_dir, 'eval')
+    os.makedirs(eval_dir, exist_ok=True)
+    with open(os.path.join(eval_dir, HISTOGRAM_JSON), 'w') as f:
+        json.dump(histogram, f)
+    plot_preactivation_histograms({_label(config, exp_dir): histogram},
+                                  os.path.join(eval_dir, HISTOGRAM_PLOT))
+    shares = ('share_0.4_to_0.6', 'share_below_0.1_or_above_0.9')
+    metrics = {
+        'step': int(gan.step.numpy()),
+        'epoch': int(gan.epoch.numpy()),
+        'num_samples': num_samples,
+        'checkpoint': path,
+        'fid_train_vs_test': ref.record['fid_train_vs_test'],
+        'data_ink_density': ref.data_ink_density,
+        'classifier_test_accuracy': ref.record['test_accuracy'],
+        'preactivated': {key: histogram[key] for key in shares},
+        'variants': variants,
+    }
+    with open(os.path.join(eval_dir, METRICS_JSON), 'w') as f:
+        json.dump(metrics, f, indent=2)
+    return metrics
+
+
+def _label(config, exp_dir):
+    neurons = NEURON_NAMES[config['model']['output_neurons']]
+    return f"{neurons} ({os.path.basename(os.path.normpath(exp_dir))})"
+
+
+def compare_preactivations(exp_dirs, png_path):
+    """The paper's Figure 4: the preactivation histograms of evaluated experiments (e.g.
+    DBNs, SBNs, real-valued) in one figure."""
+    histograms = {}
+    for exp_dir in exp_dirs:
+        path = os.path.join(exp_dir, 'eval', HISTOGRAM_JSON)
+        if not os.path.isfile(path):
+            raise UserError(f"{path} does not exist: run python -m binarygan.evaluate "
+                            f"{exp_dir} first")
+        with open(path) as f, open(os.path.join(exp_dir, 'config.json')) as g:
+            histograms[_label(json.load(g), exp_dir)] = json.load(f)
+    plot_preactivation_histograms(histograms, png_path)
+
+
+def evaluate_along_training(gan, config, epoch, step):
+    """After ``epoch`` finished epochs (generator step ``step``), every train.eval_every: score train.eval_num_samples
+    samples and put a row per variant in EXP_DIR/eval/metrics.csv. Returns the metrics
+    per variant ({} when not evaluated)."""
+    train = config['train']
+    if not train['evaluate_along_training'] or epoch % train['eval_every']:
+        return {}
+    # Loads the classifier once per process (trains it first if it is not cached).
+    ref = reference(train['classifier_dir'], train['eval_mnist_dir'])
+    start = time.time()
+    variants, _ = score_generator(gan, ref, train['eval_num_samples'])
+    seconds = time.time() - start
+    eval_dir = os.path.join(config['exp']['exp_dir'], 'eval')
+    os.makedirs(eval_dir, exist_ok=True)
+    path = os.path.join(eval_dir, METRICS_CSV)
+    header = ('epoch', 'step', 'variant', *CSV_METRICS, 'seconds')
+    rows = []
+    if os.path.exists(path):  # a resumed run replaces the rows of epochs it repeats
+        with open(path, newline='') as f:
+            rows = [row for row in csv.DictReader(f) if int(row['epoch']) < epoch]
+    for name, values in variants.items():
+        rows.append({'epoch': epoch, 'step': step, 'variant': name,
+                     'seconds': f'{seconds:.2f}',
+                     **{key: f'{values[key]:.6g}' for key in CSV_METRICS}})
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, header)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"evaluation after epoch {epoch}: " + ', '.join(
+        f"{name}: fid {values['fid']:.2f}, class entropy {values['class_entropy']:.3f}"
+        for name, values in variants.items()) + f" ({seconds:.1f} s)", flush=True)
+    return variants
+
+
+def plot_along_training(exp_dir):
+    """EXP_DIR/eval/metrics.png from the rows of metrics.csv; returns its path, or None
+    without rows."""
+    csv_path, png_path = (os.path.join(exp_dir, 'eval', name) for name in (METRICS_CSV,
+                                                                          METRICS_PLOT))
+    if not os.path.exists(csv_path):
+        return None
+    plot_training_metrics(csv_path, png_path)
+    return png_path
+
+
+def format_table(metrics):
+    lines = [f"step {metrics['step']}, {metrics['num_samples']} samples vs the binarized test "
+             f"set; fid_train_vs_test {metrics['fid_train_vs_test']:.3f}, data ink density "
+             f"{metrics['data_ink_density']:.3f}",
+             f"{'variant':<10}{'fid':>9}{'incep.':>8}{'entropy':>9}{'min share':>10}"
+             f"{'confid.':>9}{'ink':>7}"]
+    for name, m in metrics['variants'].items():
+        lines.append(f"{name:<10}{m['fid']:9.3f}{m['inception_score']:8.3f}"
+                     f"{m['class_entropy']:9.3f}{m['min_class_share']:10.3f}"
+                     f"{m['mean_confidence']:9.3f}{m['ink_density']:7.3f}")
+    shares = metrics['preactivated']
+    lines.append(f"preactivated outputs in [0.4, 0.6]: {shares['share_0.4_to_0.6']:.2%}; "
+                 f"in [0, 0.1] or [0.9, 1]: {shares['share_below_0.1_or_above_0.9']:.2%}")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m binarygan.evaluate',
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument('exp_dir', help='an experiment folder, e.g. exp/<experiment name>')
+    parser.add_argument('--num-samples', type=int, default=10000)
+    parser.add_argument('--checkpoint', help="a checkpoint (e.g. EXP_DIR/checkpoints/ckpt-"
+                        "1000) or a folder of them; default: the experiment's latest")
+    parser.add_argument('--classifier-dir', help="the classifier's cache; default: the "
+                        "experiment's train.classifier_dir")
+    parser.add_argument('--mnist-dir', help="MNIST IDX files with labels; default: the "
+                        "experiment's train.eval_mnist_dir")
+    args = parser.parse_args(argv)
+    try:
+        metrics = evaluate_experiment(args.exp_dir, args.num_samples, args.checkpoint,
+                                      args.classifier_dir, args.mnist_dir)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(format_table(metrics))
+    print(f"Written to {os.path.join(args.exp_dir, 'eval')}")
+    return 0
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    sys.exit(main())
