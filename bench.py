@@ -21,9 +21,9 @@ import time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from binarygan import configure  # noqa: E402
+from binarygan import configure  # noqa: E402  (first: it sets TensorFlow's CPU options)
+import tensorflow as tf  # noqa: E402
 from binarygan.presets import DISCRIMINATOR_PRESETS, GENERATOR_PRESETS  # noqa: E402
 
 
@@ -161,6 +161,7 @@ def main():
                 'n_critic': args.n_critic, 'device': device,
                 'threads': tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
                 'jit_compile': config['train']['jit_compile'],
+                'onednn': os.environ['TF_ENABLE_ONEDNN_OPTS'],
                 'ms_per_iteration_median': round(median, 2),
                 'ms_per_iteration_min': round(best, 2),
                 'images_per_s': round(config['model']['batch_size'] * 1e3 / median, 1),

@@ -2,11 +2,58 @@
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from binarygan import UserError
 
 LEAKY_RELU_SLOPE = 0.2
+
+
+# The critic's nonlinearities with TensorFlow's own gradients, written so that the
+# gradient penalty's second derivative skips the forward pass: the stock gradients of
+# LeakyReluGrad and MaxPoolGrad with respect to the forward activations are zeros,
+# which TensorFlow would still push back through every layer below.
+class LeakyReLU(layers.Layer):
+    def __init__(self, negative_slope, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = negative_slope
+
+    def call(self, x):
+        @tf.custom_gradient
+        def leaky_relu(x):
+            def grad(dy):
+                return dy * tf.where(x > 0, 1., self.negative_slope)
+            return tf.nn.leaky_relu(x, self.negative_slope), grad
+        return leaky_relu(x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class MaxPooling2D(layers.Layer):
+    def __init__(self, pool, strides, padding, **kwargs):
+        super().__init__(**kwargs)
+        self.window = [1, pool, pool, 1]
+        self.strides = [1, strides, strides, 1]
+        self.padding = padding.upper()
+
+    def call(self, x):
+        @tf.custom_gradient
+        def max_pool(x):
+            y = tf.nn.max_pool2d(x, self.window, self.strides, self.padding)
+            def grad(dy):
+                return tf.raw_ops.MaxPoolGrad(
+                    orig_input=tf.stop_gradient(x), orig_output=tf.stop_gradient(y), grad=dy,
+                    ksize=self.window, strides=self.strides, padding=self.padding)
+            return y, grad
+        return max_pool(x)
+
+    def compute_output_shape(self, input_shape):
+        size = [None if n is None else (n - self.window[i + 1]) // self.strides[i + 1] + 1
+                if self.padding == 'VALID' else -(-n // self.strides[i + 1])
+                for i, n in enumerate(input_shape[1:3])]
+        return (input_shape[0], *size, input_shape[3])
 
 
 def _kernel_initializer():
@@ -20,7 +67,7 @@ def _layer_stack(spec):
         return [layers.Reshape(tuple(args))]
     if kind == 'maxpool':
         pool, strides, padding = args
-        return [layers.MaxPooling2D(pool, strides, padding=padding)]
+        return [MaxPooling2D(pool, strides, padding)]
     if kind == 'dense':
         main = layers.Dense(args, kernel_initializer=_kernel_initializer())
     elif kind in ('conv', 'transconv'):
@@ -39,7 +86,7 @@ def _layer_stack(spec):
     if activation == 'relu':
         stack.append(layers.ReLU())
     elif activation == 'lrelu':
-        stack.append(layers.LeakyReLU(LEAKY_RELU_SLOPE))
+        stack.append(LeakyReLU(LEAKY_RELU_SLOPE))
     elif activation is not None:
         raise UserError(f"unknown activation {activation!r} in layer {spec!r}; "
                         "valid: relu, lrelu, None")

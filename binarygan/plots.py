@@ -71,19 +71,25 @@ def plot_training_metrics(csv_path, png_path):
     """FID and class entropy against the epoch, a line per variant, from eval/metrics.csv."""
     with open(csv_path, newline='') as f:
         rows = list(csv.DictReader(f))
-    figure = Figure(figsize=(9, 3.5))
+    plot_metric_curves({variant: [row for row in rows if row['variant'] == variant]
+                        for variant in dict.fromkeys(row['variant'] for row in rows)},
+                       png_path)
+
+
+def plot_metric_curves(curves, png_path):
+    """FID and class entropy against the epoch, a line per ``{label: metrics.csv rows}``."""
+    figure = Figure(figsize=(10, 4))
     fid_axes, entropy_axes = figure.subplots(1, 2)
-    for variant in dict.fromkeys(row['variant'] for row in rows):
-        own = [row for row in rows if row['variant'] == variant]
-        epochs = [int(row['epoch']) for row in own]
-        fid_axes.plot(epochs, [float(row['fid']) for row in own], marker='o', label=variant)
-        entropy_axes.plot(epochs, [float(row['class_entropy']) for row in own], marker='o',
-                          label=variant)
+    for label, rows in curves.items():
+        epochs = [int(row['epoch']) for row in rows]
+        fid_axes.plot(epochs, [float(row['fid']) for row in rows], marker='o', label=label)
+        entropy_axes.plot(epochs, [float(row['class_entropy']) for row in rows], marker='o',
+                          label=label)
     fid_axes.set(xlabel='epoch', ylabel='FID (classifier features)', yscale='log')
     entropy_axes.set(xlabel='epoch', ylabel='class entropy / log 10', ylim=(0, 1.02))
     for axes in (fid_axes, entropy_axes):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fid_axes.legend()
+    fid_axes.legend(fontsize='small')
     figure.tight_layout()
     figure.savefig(png_path, dpi=100)
 

@@ -11,6 +11,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import binarygan  # noqa: E402, F401  (first: it sets TensorFlow's CPU options)
 import tensorflow as tf  # noqa: E402
 
 # What train.run sets for repeatable runs, before any test starts TensorFlow.

@@ -87,3 +87,56 @@ def test_critic_steps_reuse_the_generator_output_without_changing_the_losses():
     expected = [stepwise._critic_step(real, stepwise._generator_logits(z))[0].numpy()
                 for _ in range(3)]
     np.testing.assert_allclose(d_losses.numpy(), expected, rtol=1e-5)
+
+
+def _stock_keras_copy(critic):
+    """The same network with Keras' own LeakyReLU and MaxPooling2D layers."""
+    import keras
+    from binarygan import networks
+    copy = keras.Sequential([keras.Input(shape=critic.input_shape[1:])])
+    for layer in critic.layers:
+        if isinstance(layer, networks.LeakyReLU):
+            copy.add(keras.layers.LeakyReLU(layer.negative_slope))
+        elif isinstance(layer, networks.MaxPooling2D):
+            copy.add(keras.layers.MaxPooling2D(layer.window[1], layer.strides[1],
+                                               padding=layer.padding.lower()))
+        else:
+            copy.add(layer)  # shared: same weights
+    return copy
+
+
+@pytest.mark.parametrize('preset_d', ['mlp', 'cnn'])
+def test_critic_layers_have_the_stock_first_and_second_derivatives(preset_d):
+    # Ties in the max pooling (a blank image region) are resolved as by TensorFlow.
+    gan = BinaryGAN(configure.load([f'preset_d={preset_d}', 'gan_type=wgan-gp'])['model'],
+                    configure.load()['train'], np.zeros((64, 28, 28, 1), np.uint8), 0)
+    rng = np.random.RandomState(0)
+    real = tf.constant((rng.rand(8, 28, 28, 1) < 0.2).astype(np.float32))
+    fake = tf.constant((rng.rand(8, 28, 28, 1) < 0.5).astype(np.float32))
+    epsilon = tf.constant(rng.rand(8, 1, 1, 1).astype(np.float32))
+    stock = _stock_keras_copy(gan.discriminator)
+    results = []
+    for critic in (gan.discriminator, stock):
+        with tf.GradientTape() as tape:
+            loss = (tf.reduce_mean(critic(fake)) - tf.reduce_mean(critic(real))
+                    + 10. * gradient_penalty(critic, real, fake, epsilon))
+        results.append([loss] + tape.gradient(loss, gan.discriminator.trainable_variables))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('preset_d, bn_mode, one_pass', [
+    ('mlp', 'batch', True), ('cnn', 'batch', True), ('mlp_bn', 'batch', False),
+    ('mlp_bn', 'affine', True)])
+def test_real_and_fake_share_a_critic_pass_unless_batch_norm_couples_them(preset_d, bn_mode,
+                                                                         one_pass):
+    gan = BinaryGAN(configure.load([f'preset_d={preset_d}', f'model.bn_mode={bn_mode}',
+                                    'model.batch_size=8'])['model'],
+                    configure.load()['train'], np.zeros((8, 28, 28, 1), np.uint8), 0)
+    assert gan.critic_couples_samples != one_pass
+    rng = np.random.RandomState(0)
+    real, fake = (tf.constant((rng.rand(8, 28, 28, 1) < p).astype(np.float32))
+                  for p in (0.2, 0.5))
+    for ours, separate in zip(gan.critic_real_and_fake(real, fake),
+                              (gan.critic(real), gan.critic(fake))):
+        np.testing.assert_allclose(ours.numpy(), separate.numpy(), rtol=1e-5, atol=1e-6)
