@@ -11,6 +11,7 @@ each iteration as a fraction of it, and the overhead of the real training loop
 (logging, sampling, checkpoints) over the pure compiled iteration.
 """
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -111,8 +112,11 @@ def bench_iteration(arch, gan_type, n_critic, iters, repeats, extra=()):
 
 
 def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=()):
-    """Milliseconds per iteration of the real training loop (train.run on synthetic data),
-    from the difference of a short and a long run so that set-up and tracing cancel."""
+    """(wall milliseconds per iteration of the real training loop, milliseconds of it
+    inside the compiled iteration): train.run on synthetic data, the difference of a
+    short and a long run so that set-up and tracing cancel; the time inside the
+    iteration is the sum of the long run's batch.csv seconds after the short run's
+    steps."""
     from binarygan.train import run
     root = tempfile.mkdtemp(prefix='binarygan-bench-')
     try:
@@ -128,7 +132,10 @@ def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=()):
             start = time.perf_counter()
             run(config)
             walls.append(time.perf_counter() - start)
-        return (walls[1] - walls[0]) / steps * 1e3
+        with open(os.path.join(root, 'long', 'logs', 'batch.csv'), newline='') as f:
+            inside = sum(float(row['seconds']) for row in csv.DictReader(f)
+                         if int(row['step']) >= 10)
+        return (walls[1] - walls[0]) / steps * 1e3, inside / steps * 1e3
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -170,10 +177,14 @@ def main():
                 'fraction_of_matmul_peak': round(flops / median / 1e6 / peak, 3),
             }
             if args.loop_steps:
-                loop = loop_ms_per_iteration(arch, gan_type, args.n_critic, args.loop_steps,
-                                             args.overrides)
+                loop, inside = loop_ms_per_iteration(arch, gan_type, args.n_critic,
+                                                     args.loop_steps, args.overrides)
                 result['loop_ms_per_iteration'] = round(loop, 2)
                 result['loop_overhead_percent'] = round(100 * (loop / median - 1), 1)
+                # Around the iteration calls inside the loop: logging, sampling, checks.
+                result['loop_ms_inside_iteration'] = round(inside, 2)
+                result['loop_overhead_around_iteration_percent'] = round(
+                    100 * (loop / inside - 1), 1)
             print(json.dumps(result), flush=True)
 
 
