@@ -195,7 +195,7 @@ def verdicts(records):
         'agrees' if all(r <= 1.5 for r in ratios) else
         'partly agrees' if any(r <= 1.5 for r in ratios) else 'does not agree',
         '; '.join(f"{a}: FID {fid(a):.2f} vs {b}: {fid(b):.2f}" for a, b in present)
-        + " (similar: within a factor 1.5)"))
+        + (" (similar: within a factor 1.5)" if present else "")))
 
     trio = ('mlp_mlp_round', 'mlp_mlp_bernoulli', 'mlp_mlp_real')
     if have(*trio):
@@ -293,7 +293,7 @@ def results_markdown(records, claims, epochs):
         head = f"| {name} | {experiment} | {preset_g} | {preset_d} | {gan_type} "
         if not record['metrics']:
             lines.append(head + f"| — | not evaluated yet ({record['epochs']} epochs "
-                         "trained) |" + " |" * 10)
+                         "trained) |" + " |" * 9)
             continue
         for variant, m in record['metrics']['variants'].items():
             lines.append(
