@@ -78,3 +78,47 @@ def test_unknown_run_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: unknown run 'mlp_mlp_ternary'; valid: {', '.join(reproduce.RUNS)}"]
     assert not os.listdir(tmp_path)
+
+
+def constructed_records(tmp_path, fids, notched=('mlp_mlp_round',)):
+    """Records of every run with the given FIDs; histograms with a notch where named."""
+    records = {}
+    for name in reproduce.RUNS:
+        exp_dir = tmp_path / name
+        (exp_dir / 'eval').mkdir(parents=True)
+        edges = [i / 50 for i in range(51)]
+        counts = [0 if name in notched and 22 <= i < 28 else 10 for i in range(50)]
+        (exp_dir / 'eval' / 'preactivation_histogram.json').write_text(
+            json.dumps({'bin_edges': edges, 'counts': counts}))
+        real = name.endswith('_real')
+        variants = {variant: {'fid': fids[name] * factor, 'class_entropy': 0.99,
+                              'min_class_share': 0.09}
+                    for variant, factor in ((('raw', 1.), ('threshold', 1.), ('bernoulli', 1.2))
+                                            if real else (('binary', 1.),))}
+        if name.startswith('gan_'):
+            for values in variants.values():
+                values.update(class_entropy=0.8, min_class_share=0.01)
+        mid = {'round': 0.1, 'bernoulli': 0.05, 'real': 0.02}[name.split('_')[-1]]
+        ends = {'round': 0.5, 'bernoulli': 0.7, 'real': 0.9}[name.split('_')[-1]]
+        records[name] = {'exp_dir': str(exp_dir), 'metrics': {
+            'variants': variants,
+            'preactivated': {'share_0.4_to_0.6': mid, 'share_below_0.1_or_above_0.9': ends}}}
+    return records
+
+
+def test_claims_get_verdicts_from_the_numbers(tmp_path):
+    fids = {name: 20. for name in reproduce.RUNS}
+    fids.update(mlp_mlp_real=30., cnn_cnn_round=10., cnn_cnn_bernoulli=11., cnn_cnn_real=15.)
+    claims = reproduce.verdicts(constructed_records(tmp_path / 'a', fids))
+    assert [verdict for _, verdict, _ in claims] == ['agrees'] * 5
+
+    fids.update(mlp_mlp_bernoulli=45., wgan_mlp_mlp_round=60., cnn_cnn_round=25.,
+                cnn_cnn_bernoulli=50.)
+    claims = reproduce.verdicts(constructed_records(tmp_path / 'b', fids, notched=()))
+    verdicts = [verdict for _, verdict, _ in claims]
+    assert verdicts[0] == 'partly agrees'  # one of four DBN/SBN pairs is within 1.5x
+    assert verdicts[1] == 'partly agrees (4 of 5 hold)'  # no notch for the DBNs
+    assert verdicts[2] == 'partly agrees'  # cnn_cnn_bernoulli 50 vs real threshold 15
+    assert verdicts[3] == 'partly agrees'  # WGAN far from WGAN-GP with DBNs only
+    assert verdicts[4] == 'partly agrees'  # the CNN beats the MLP with real values only
+    assert 'mlp_mlp_round: FID 20.00 vs mlp_mlp_bernoulli: 45.00' in claims[0][2]
