@@ -321,7 +321,8 @@ def report(exp_root, figs_dir, epochs):
     records = {name: run_record(name, exp_root) for name in RUNS}
     made = []
     for record in records.values():
-        made += copy_final_grids(record, figs_dir)
+        if record['metrics']:  # finished and evaluated: its last grids are final
+            made += copy_final_grids(record, figs_dir)
     train_grid = next((os.path.join(r['exp_dir'], 'samples', 'x_train.png')
                        for r in records.values()
                        if os.path.exists(os.path.join(r['exp_dir'], 'samples', 'x_train.png'))),
