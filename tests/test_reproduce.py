@@ -117,7 +117,7 @@ def test_claims_get_verdicts_from_the_numbers(tmp_path):
     claims = reproduce.verdicts(constructed_records(tmp_path / 'b', fids, notched=()))
     verdicts = [verdict for _, verdict, _ in claims]
     assert verdicts[0] == 'partly agrees'  # one of four DBN/SBN pairs is within 1.5x
-    assert verdicts[1] == 'partly agrees (4 of 5 hold)'  # no notch for the DBNs
+    assert verdicts[1] == 'partly agrees (3 of 4 hold)'  # no notch for the DBNs
     assert verdicts[2] == 'partly agrees'  # cnn_cnn_bernoulli 50 vs real threshold 15
     assert verdicts[3] == 'partly agrees'  # WGAN far from WGAN-GP with DBNs only
     assert verdicts[4] == 'partly agrees'  # the CNN beats the MLP with real values only
