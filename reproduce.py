@@ -22,7 +22,7 @@ import sys
 import time
 
 from binarygan.evaluate import HISTOGRAM_JSON, METRICS_CSV, METRICS_JSON, compare_preactivations
-from binarygan.plots import plot_metric_curves
+from binarygan.plots import plot_metric_curves, sample_grid_files
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -150,14 +150,13 @@ def run_record(name, exp_root):
 def copy_final_grids(record, figs_dir):
     """The last sample grids of a run into ``figs_dir``; returns the file names."""
     samples = os.path.join(record['exp_dir'], 'samples')
-    names = sorted(os.listdir(samples)) if os.path.isdir(samples) else []
-    steps = [name.split('_')[1] for name in names if name.startswith('step_')]
+    grids = sample_grid_files(samples)
+    if not grids:
+        return []
+    last = os.path.basename(grids[-1]).rsplit('_', 1)[0]  # 'step_NNNNNN'
     copied = []
-    if not steps:
-        return copied
-    last = max(steps)
     for kind, suffix in GRID_FIGURES.items():
-        source = os.path.join(samples, f'step_{last}_{kind}.png')
+        source = os.path.join(samples, f'{last}_{kind}.png')
         if os.path.exists(source):
             target = f"{record['name']}{suffix}.png"
             shutil.copyfile(source, os.path.join(figs_dir, target))

@@ -146,9 +146,9 @@ def compare_preactivations(exp_dirs, png_path):
 
 
 def evaluate_along_training(gan, config, epoch, step):
-    """After ``epoch`` finished epochs (generator step ``step``), every train.eval_every: score train.eval_num_samples
-    samples and put a row per variant in EXP_DIR/eval/metrics.csv. Returns the metrics
-    per variant ({} when not evaluated)."""
+    """After ``epoch`` finished epochs (generator step ``step``), every train.eval_every:
+    score train.eval_num_samples samples and put a row per variant in
+    EXP_DIR/eval/metrics.csv. Returns the metrics per variant ({} when not evaluated)."""
     train = config['train']
     if not train['evaluate_along_training'] or epoch % train['eval_every']:
         return {}

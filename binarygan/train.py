@@ -329,9 +329,10 @@ def run(config):
                     epoch += 1
                     gan.slope.assign(slope * train['slope_annealing_rate'])
                     scores = evaluate_along_training(gan, config, epoch, step)
-                    summaries.scalars(step, {f'eval/{variant}/{name}': value
-                                             for variant, values in scores.items()
-                                             for name, value in values.items()})
+                    if scores:
+                        summaries.scalars(step, {f'eval/{variant}/{name}': value
+                                                 for variant, values in scores.items()
+                                                 for name, value in values.items()})
                     d_sum, g_sum, count, epoch_start = 0., 0., 0, time.time()
                 if (epoch_done or step == max_steps or stop.received
                         or (every and step % every == 0)):
