@@ -22,9 +22,13 @@ class LeakyReLU(layers.Layer):
     def call(self, x):
         @tf.custom_gradient
         def leaky_relu(x):
+            y = tf.nn.leaky_relu(x, self.negative_slope)
             def grad(dy):
-                return dy * tf.where(x > 0, 1., self.negative_slope)
-            return tf.nn.leaky_relu(x, self.negative_slope), grad
+                # The output has the input's sign: reading it instead of the input lets
+                # TensorFlow fuse the activation into the layer before.
+                return tf.raw_ops.LeakyReluGrad(gradients=dy, features=tf.stop_gradient(y),
+                                                alpha=self.negative_slope)
+            return y, grad
         return leaky_relu(x)
 
     def compute_output_shape(self, input_shape):
