@@ -45,6 +45,9 @@ RUNS = {run[0]: run for run in GRID}
 GRID_FIGURES = {'binary': '', 'preactivated': '_preactivated',
                 'raw': '', 'threshold': '_test_round', 'bernoulli': '_test_bernoulli'}
 RUN_INFO = 'reproduce.json'
+# Runs drawn beside an experiment's own in its FID and class-entropy figure: the
+# baseline its claim compares with (experiment III: the WGAN-GP runs of I).
+CURVE_BASELINES = {'III': ['mlp_mlp_round', 'mlp_mlp_bernoulli']}
 
 
 class GridError(Exception):
@@ -338,15 +341,17 @@ def report(exp_root, figs_dir, epochs):
                 figs_dir, f'{arch}_preactivation_histograms.png'))
             made.append(f'{arch}_preactivation_histograms.png')
     for experiment in dict.fromkeys(run[1] for run in GRID):
+        own = [run[0] for run in GRID if run[1] == experiment]
+        if not any(records[name]['along_training'] for name in own):
+            continue
         curves = {}
-        for name in (run[0] for run in GRID if run[1] == experiment):
+        for name in CURVE_BASELINES.get(experiment, []) + own:
             for variant in dict.fromkeys(r['variant'] for r in records[name]['along_training']):
                 rows = [r for r in records[name]['along_training'] if r['variant'] == variant]
                 label = name if variant == 'binary' else f'{name} ({variant})'
                 curves[label] = rows
-        if curves:
-            plot_metric_curves(curves, os.path.join(figs_dir, f'metrics_exp_{experiment}.png'))
-            made.append(f'metrics_exp_{experiment}.png')
+        plot_metric_curves(curves, os.path.join(figs_dir, f'metrics_exp_{experiment}.png'))
+        made.append(f'metrics_exp_{experiment}.png')
     with open(os.path.join(figs_dir, 'results.md'), 'w') as f:
         f.write(results_markdown(records, verdicts(records), epochs))
     made.append('results.md')
