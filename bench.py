@@ -151,7 +151,6 @@ def main():
                         help="also time this many iterations of the real training loop")
     parser.add_argument('overrides', nargs='*', help="config overrides, e.g. train.jit_compile=off")
     args = parser.parse_args()
-    tf.config.threading.set_inter_op_parallelism_threads(1)  # as train.run does
     gpus = tf.config.list_physical_devices('GPU')
     device = tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU') \
         if gpus else f'CPU ({os.cpu_count()} cores)'

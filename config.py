@@ -167,10 +167,8 @@ TRAIN_CONFIG = {
     'checkpoint_every_steps': 500,  # a checkpoint this often, besides every epoch; 0: epochs only
     'checkpoints_to_keep': 3,
 
-    # Speed and repeatability
+    # Speed
     'jit_compile': 'auto',      # compile the critic and generator steps with XLA:
                                 # 'on', 'off', or 'auto' (on for MLPs, off for CNNs,
                                 # where it was slower on CPU)
-    'deterministic': True,      # one inter-op thread on CPU: TensorFlow's concurrent
-                                # ops made same-seed runs differ in the last digits
 }

@@ -30,7 +30,7 @@ RESUMABLE_CHANGES = {
     ('setup', 'evaluate_along_training'), ('train', 'evaluate_along_training'),
     ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
     ('train', 'checkpoint_every_steps'),
-    ('train', 'jit_compile'), ('train', 'deterministic'),
+    ('train', 'jit_compile'),
     ('train', 'eval_every'), ('train', 'eval_num_samples'), ('train', 'eval_mnist_dir'),
     ('train', 'classifier_dir'),
     # Absolute paths resolved from the values above; the raw values are compared.
@@ -199,10 +199,11 @@ def load(overrides=()):
 
 
 def differences(saved, requested):
-    """``section.key`` names whose values differ and matter for resuming."""
+    """``section.key`` names whose values differ and matter for resuming (a key only
+    the saved configuration has is no longer read, so it cannot matter)."""
     changed = []
     for section in requested:
-        for key in set(requested[section]) | set(saved.get(section, {})):
+        for key in requested[section]:
             if (section, key) in RESUMABLE_CHANGES:
                 continue
             if saved.get(section, {}).get(key) != requested[section].get(key):

@@ -4,7 +4,6 @@ import json
 import math
 import os
 import signal
-import sys
 import tempfile
 import time
 
@@ -247,12 +246,6 @@ def run(config):
                         f"set ({len(images)} images)")
 
     import tensorflow as tf
-    if train['deterministic'] and tf.config.threading.get_inter_op_parallelism_threads() != 1:
-        try:
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        except RuntimeError:  # TensorFlow already started in this process
-            print("warning: TensorFlow is already running with several inter-op threads; "
-                  "same-seed runs may differ in the last digits", file=sys.stderr)
     from binarygan.evaluate import evaluate_along_training
     from binarygan.gan import BinaryGAN
     from binarygan.image_io import save_grid

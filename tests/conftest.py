@@ -12,10 +12,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import binarygan  # noqa: E402, F401  (first: it sets TensorFlow's CPU options)
-import tensorflow as tf  # noqa: E402
-
-# What train.run sets for repeatable runs, before any test starts TensorFlow.
-tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 def write_synthetic_data(folder):

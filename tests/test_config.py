@@ -1,3 +1,4 @@
+import copy
 import os
 import subprocess
 import sys
@@ -41,3 +42,12 @@ def test_importing_config_has_no_side_effects(tmp_path):
     subprocess.run([sys.executable, '-c', 'import config'], cwd=ROOT, check=True)
     assert sorted(os.listdir(ROOT)) == before or set(os.listdir(ROOT)) - set(before) == {
         '__pycache__'}
+
+
+def test_resuming_ignores_settings_the_code_no_longer_reads():
+    requested = configure.load()
+    saved = copy.deepcopy(requested)
+    saved['train']['deterministic'] = True  # a key of an earlier version
+    assert configure.differences(saved, requested) == []
+    saved['train']['n_critic'] = 3
+    assert configure.differences(saved, requested) == ['train.n_critic']
