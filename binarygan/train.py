@@ -40,11 +40,15 @@ class CsvLog:
             with open(path, newline='') as f:
                 rows = [row for row in csv.DictReader(f)
                         if None not in row.values() and keep_row(row)]
-        self.file = open(path, 'w', newline='')
+        # The kept rows go to a new file that then replaces the log: a run killed
+        # at any moment leaves the old log or the new one, never a part of it.
+        with open(path + '.tmp', 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows([row[name] for name in header] for row in rows)
+        os.replace(path + '.tmp', path)
+        self.file = open(path, 'a', newline='')
         self.writer = csv.writer(self.file)
-        self.writer.writerow(header)
-        for row in rows:
-            self.writer.writerow(row[name] for name in header)
 
     def write(self, *values):
         self.writer.writerow(f'{v:.6g}' if isinstance(v, float) else v for v in values)

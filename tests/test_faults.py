@@ -109,6 +109,8 @@ def test_log_drops_the_rows_after_the_checkpoint_and_a_row_cut_short(tmp_path):
     # Checkpoint at step 2; the run went on to step 12 and was killed writing its row.
     path.write_text('epoch,step,d_loss\n0,0,1.5\n0,1,2.5\n0,2,3.5\n1,1')
     log = CsvLog(str(path), ('epoch', 'step', 'd_loss'), lambda row: int(row['step']) < 2)
+    # On disk at once, before any flush: a run killed now keeps its earlier rows.
+    assert path.read_text() == 'epoch,step,d_loss\n0,0,1.5\n0,1,2.5\n'
     log.write(0, 2, 4.5)
     log.close()
     assert path.read_text() == 'epoch,step,d_loss\n0,0,1.5\n0,1,2.5\n0,2,4.5\n'
