@@ -1,4 +1,5 @@
 """An experiment: its folder, the training loop, logs, samples and checkpoints."""
+import contextlib
 import csv
 import json
 import math
@@ -30,6 +31,16 @@ def sample_due(step, train_config):
                 and step % tc['sample_early_every_steps'] == 0))
 
 
+@contextlib.contextmanager
+def replacing(path, newline=None):
+    """A file to write that replaces ``path`` once complete: a run killed meanwhile
+    leaves the old file, never a part of the new one."""
+    temporary = path + '.tmp'
+    with open(temporary, 'w', newline=newline) as f:
+        yield f
+    os.replace(temporary, path)
+
+
 class CsvLog:
     """An appendable CSV log that, on resume, drops rows the checkpoint has not seen,
     and a last row cut short by a killed run."""
@@ -40,13 +51,10 @@ class CsvLog:
             with open(path, newline='') as f:
                 rows = [row for row in csv.DictReader(f)
                         if None not in row.values() and keep_row(row)]
-        # The kept rows go to a new file that then replaces the log: a run killed
-        # at any moment leaves the old log or the new one, never a part of it.
-        with open(path + '.tmp', 'w', newline='') as f:
+        with replacing(path, newline='') as f:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows([row[name] for name in header] for row in rows)
-        os.replace(path + '.tmp', path)
         self.file = open(path, 'a', newline='')
         self.writer = csv.writer(self.file)
 
@@ -158,10 +166,8 @@ def make_experiment_folder(exp_dir, config):
     try:
         for path in dirs.values():
             os.makedirs(path, exist_ok=True)
-        temporary = os.path.join(exp_dir, 'config.json.tmp')
-        with open(temporary, 'w') as f:
+        with replacing(os.path.join(exp_dir, 'config.json')) as f:
             json.dump(config, f, indent=2)
-        os.replace(temporary, os.path.join(exp_dir, 'config.json'))
     except OSError as e:
         raise UserError(f"cannot write the experiment folder {exp_dir}: {e.strerror}") from None
     return dirs
