@@ -125,6 +125,35 @@ def test_critic_layers_have_the_stock_first_and_second_derivatives(preset_d):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize('size, pool, strides, padding', [
+    (26, 2, 2, 'valid'), (27, 2, 2, 'valid'), (11, 2, 2, 'same'), (10, 3, 3, 'same'),
+    (9, 3, 2, 'valid')])
+def test_max_pooling_has_the_stock_first_and_second_derivatives_bit_for_bit(size, pool,
+                                                                           strides, padding):
+    import keras
+    from binarygan import networks
+    rng = np.random.RandomState(0)
+    # Half the values tie, as in a blank image region.
+    x = tf.constant(np.where(rng.rand(2, size, size, 3) < 0.5, 0.25,
+                             rng.randn(2, size, size, 3)).astype(np.float32))
+    ours = networks.MaxPooling2D(pool, strides, padding)
+    stock = keras.layers.MaxPooling2D(pool, strides, padding)
+    v = tf.Variable(rng.randn(*stock(x).shape).astype(np.float32))
+    w = tf.constant(rng.randn(*x.shape).astype(np.float32))
+    results = []
+    for layer in (ours, stock):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                pooled = layer(x)
+                score = tf.reduce_sum(v * pooled)
+            dx = inner.gradient(score, x)
+            second = outer.gradient(tf.reduce_sum(w * dx), v)
+        results.append((pooled, dx, second))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 @pytest.mark.parametrize('preset_d, bn_mode, one_pass', [
     ('mlp', 'batch', True), ('cnn', 'batch', True), ('mlp_bn', 'batch', False),
     ('mlp_bn', 'affine', True)])
