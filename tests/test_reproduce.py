@@ -122,3 +122,9 @@ def test_claims_get_verdicts_from_the_numbers(tmp_path):
     assert verdicts[3] == 'partly agrees'  # WGAN far from WGAN-GP with DBNs only
     assert verdicts[4] == 'partly agrees'  # the CNN beats the MLP with real values only
     assert 'mlp_mlp_round: FID 20.00 vs mlp_mlp_bernoulli: 45.00' in claims[0][2]
+
+    # An FID lower by less than 5 % is no win: the real-valued CNN at 29 against 30.
+    fids.update(cnn_cnn_real=29.)
+    claims = reproduce.verdicts(constructed_records(tmp_path / 'c', fids))
+    assert claims[4][1] == 'does not agree'
+    assert 'cnn_cnn_real: best FID 29.00 vs mlp_mlp_real: 30.00' in claims[4][2]
