@@ -50,6 +50,11 @@ RUN_INFO = 'reproduce.json'
 # (for the objectives of III and the CNNs of IV).
 MLP_WGAN_GP_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli']
 CURVE_BASELINES = {'III': MLP_WGAN_GP_RUNS, 'IV': MLP_WGAN_GP_RUNS}
+# Two FIDs are similar within this factor; one beats another only when lower by more
+# than this share, so that the noise of a 10,000-sample estimate does not decide a verdict.
+SIMILAR_FID_FACTOR = 1.5
+FID_MARGIN = 0.05
+BETTER_MEANS = f" (better: an FID lower by more than {FID_MARGIN:.0%})"
 
 
 class GridError(Exception):
@@ -179,13 +184,16 @@ def best(record, metric='fid'):
     return min(variants.values(), key=lambda values: values[metric])
 
 
-# One FID beats another only when lower by more than this share, so that the noise of a
-# 10,000-sample estimate does not decide a verdict.
-FID_MARGIN = 0.05
-
-
 def clearly_lower(fid, other):
     return fid < (1. - FID_MARGIN) * other
+
+
+def tally(holds, missing):
+    """A claim's verdict from the checks of it that hold; unclear, for want of
+    ``missing``, when there are none."""
+    if not holds:
+        return f'unclear ({missing})'
+    return 'agrees' if all(holds) else 'partly agrees' if any(holds) else 'does not agree'
 
 
 def verdicts(records):
@@ -201,14 +209,13 @@ def verdicts(records):
     pairs = [(f'{prefix}_round', f'{prefix}_bernoulli') for prefix in
              ('mlp_mlp', 'gan_mlp_mlp', 'wgan_mlp_mlp', 'cnn_cnn')]
     present = [pair for pair in pairs if have(*pair)]
-    ratios = [max(fid(a), fid(b)) / min(fid(a), fid(b)) for a, b in present]
+    similar = [max(fid(a), fid(b)) / min(fid(a), fid(b)) <= SIMILAR_FID_FACTOR
+               for a, b in present]
     claims.append((
         "DBNs and SBNs reach similar quality.",
-        'unclear (no DBN/SBN pair evaluated)' if not present else
-        'agrees' if all(r <= 1.5 for r in ratios) else
-        'partly agrees' if any(r <= 1.5 for r in ratios) else 'does not agree',
+        tally(similar, 'no DBN/SBN pair evaluated'),
         '; '.join(f"{a}: FID {fid(a):.2f} vs {b}: {fid(b):.2f}" for a, b in present)
-        + (" (similar: within a factor 1.5)" if present else "")))
+        + (f" (similar: within a factor {SIMILAR_FID_FACTOR})" if present else "")))
 
     trio = ('mlp_mlp_round', 'mlp_mlp_bernoulli', 'mlp_mlp_real')
     if have(*trio):
@@ -242,19 +249,18 @@ def verdicts(records):
     claims.append((
         "Binary neurons do better than the real-valued model binarized at test time "
         "(threshold or Bernoulli).",
-        'unclear (no pair evaluated)' if not comparisons else
-        'agrees' if all(wins) else 'does not agree' if not any(wins) else 'partly agrees',
+        tally(wins, 'no pair evaluated'),
         '; '.join(f"{binary}: FID {fid(binary):.2f} vs {real} threshold "
                   f"{fid(real, 'threshold'):.2f}, Bernoulli {fid(real, 'bernoulli'):.2f}"
                   for binary, real in comparisons)
-        + (f" (better: an FID lower by more than {FID_MARGIN:.0%})" if comparisons else "")))
+        + (BETTER_MEANS if comparisons else "")))
 
     evidence, holds = [], []
     for neurons in ('round', 'bernoulli'):
         gp, wgan, gan = (f'{prefix}mlp_mlp_{neurons}' for prefix in ('', 'wgan_', 'gan_'))
         if have(gp, wgan, gan):
             gp_m, gan_m = best(records[gp]), best(records[gan])
-            holds += [max(fid(gp), fid(wgan)) / min(fid(gp), fid(wgan)) <= 1.5,
+            holds += [max(fid(gp), fid(wgan)) / min(fid(gp), fid(wgan)) <= SIMILAR_FID_FACTOR,
                       gan_m['class_entropy'] < gp_m['class_entropy']
                       and gan_m['min_class_share'] < gp_m['min_class_share']]
             evidence.append(
@@ -264,8 +270,7 @@ def verdicts(records):
                 f"{gan_m['class_entropy']:.3f} / {gan_m['min_class_share']:.3f}")
     claims.append((
         "WGAN is close to WGAN-GP, while the GAN objective suffers mode collapse.",
-        'unclear (objective runs not all evaluated)' if not holds else
-        'agrees' if all(holds) else 'does not agree' if not any(holds) else 'partly agrees',
+        tally(holds, 'objective runs not all evaluated'),
         '; '.join(evidence)))
 
     pairs = [(f'mlp_mlp_{n}', f'cnn_cnn_{n}') for n in ('round', 'bernoulli', 'real')
@@ -274,11 +279,10 @@ def verdicts(records):
             for mlp, cnn in pairs]
     claims.append((
         "CNNs beat MLPs, with fewer parameters (0.53M vs 1.47M).",
-        'unclear (no MLP/CNN pair evaluated)' if not pairs else
-        'agrees' if all(wins) else 'does not agree' if not any(wins) else 'partly agrees',
+        tally(wins, 'no MLP/CNN pair evaluated'),
         '; '.join(f"{cnn}: best FID {best(records[cnn])['fid']:.2f} vs {mlp}: "
                   f"{best(records[mlp])['fid']:.2f}" for mlp, cnn in pairs)
-        + (f" (better: an FID lower by more than {FID_MARGIN:.0%})" if pairs else "")))
+        + (BETTER_MEANS if pairs else "")))
     return claims
 
 
