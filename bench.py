@@ -2,13 +2,16 @@
 
     python bench.py                        # mlp and cnn, wgan-gp and gan
     python bench.py --arch mlp --gan wgan-gp --iters 20 --repeats 5
+    python bench.py --reference /path/to/torch-venv/bin/python --rounds 5
 
 Prints one JSON line per case with the field names of
 ../shared/bench/torch_reference.py, so the two compare line by line (run both in
-the same shell, one right after the other, and compare the medians as a
-ratio). Also prints the machine's float32 matmul rate, the analytic FLOP count of
-each iteration as a fraction of it, and the overhead of the real training loop
-(logging, sampling, checkpoints) over the pure compiled iteration.
+the same shell, one right after the other, and compare the medians as a ratio; or
+give --reference, which runs them in turns and reports the ratio of each round and
+their median: the machine's speed drifts within minutes). Also prints the machine's
+float32 matmul rate, the analytic FLOP count of each iteration as a fraction of it,
+and the overhead of the real training loop (logging, sampling, checkpoints) over the
+pure compiled iteration.
 """
 import argparse
 import csv
@@ -16,6 +19,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 
@@ -55,20 +59,38 @@ def forward_macs(network, input_shape):
     return macs
 
 
-def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128):
-    """FLOPs (2 per multiply-add) of one iteration, counting a backward pass as twice
-    its forward pass (input and weight gradients).
+def first_layer_macs(network, input_shape):
+    """Multiply-adds of one forward pass through the first layer with weights."""
+    for k, layer in enumerate(network):
+        if layer[0] in ('dense', 'conv', 'transconv'):
+            return forward_macs(network[:k + 1], input_shape)
+    return 0
 
-    critic step: G forward + D forward and backward on real and fake (6 D), and
-    for WGAN-GP the penalty: D forward, input gradient, and the backward pass
-    through both (another 6 D). Generator step: G forward and backward (3 G),
-    D forward and input gradient (2 D).
+
+def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128):
+    """FLOPs (2 per multiply-add) of the matrix products and convolutions of one
+    iteration, as this code runs it; a layer's weight gradient and its input gradient
+    each cost one forward pass of the layer, and no input gradient of a first layer
+    is taken unless something needs it.
+
+    Per sample, in passes through D (the critic; D1 its first layer) and G (the
+    generator; G1 its first layer). The generator's logits for all critic steps: G.
+    A critic step, on real and fake images: forward 2 D, weight gradients 2 D, input
+    gradients 2 (D - D1); WGAN-GP's penalty at the interpolates: forward D (D - D1
+    when D1 is dense: its outputs are interpolated instead), the input gradient D and
+    its derivative with respect to the weights 2 D. The generator step: G forward,
+    weight and input gradients 3 G - G1, D forward and input gradient 2 D.
     """
-    g = forward_macs(GENERATOR_PRESETS[f'{arch}_round']['network'], (z_dim,))
-    d = forward_macs(DISCRIMINATOR_PRESETS[arch], (28, 28, 1))
-    critic = g + (12 if gan_type == 'wgan-gp' else 6) * d
-    generator = 3 * g + 2 * d
-    return 2 * batch_size * (n_critic * critic + generator)
+    generator = GENERATOR_PRESETS[f'{arch}_round']['network']
+    critic = DISCRIMINATOR_PRESETS[arch]
+    g, g1 = forward_macs(generator, (z_dim,)), first_layer_macs(generator, (z_dim,))
+    d, d1 = forward_macs(critic, (28, 28, 1)), first_layer_macs(critic, (28, 28, 1))
+    critic_step = 6 * d - 2 * d1
+    if gan_type == 'wgan-gp':
+        first_is_dense = next(layer[0] for layer in critic if layer[0] != 'reshape') == 'dense'
+        critic_step += 4 * d - (d1 if first_is_dense else 0)
+    generator_step = 3 * g - g1 + 2 * d
+    return 2 * batch_size * (g + n_critic * critic_step + generator_step)
 
 
 def matmul_gflops(size=2048, repeats=20):
@@ -90,8 +112,9 @@ def case_config(arch, gan_type, extra=()):
                            *extra])
 
 
-def bench_iteration(arch, gan_type, n_critic, iters, repeats, extra=()):
-    """Median and min milliseconds per iteration of the compiled training iteration."""
+def iteration_timer(arch, gan_type, n_critic, iters, repeats, extra=()):
+    """(a function that times the compiled training iteration and returns the median and
+    min milliseconds per iteration over ``repeats`` blocks of ``iters``, the config)."""
     from binarygan.gan import BinaryGAN
     config = case_config(arch, gan_type, extra)
     # Random binary images like the reference's: only the model math is timed.
@@ -101,14 +124,26 @@ def bench_iteration(arch, gan_type, n_critic, iters, repeats, extra=()):
     n = tf.constant(n_critic, tf.int32)
     for i in range(5):
         gan.train_iteration(n, tf.constant(i, tf.int32))[1].numpy()
-    times = []
-    for r in range(repeats):
-        start = time.perf_counter()
-        for i in range(iters):
-            result = gan.train_iteration(n, tf.constant(i, tf.int32))
-        result[1].numpy()
-        times.append((time.perf_counter() - start) / iters * 1e3)
-    return statistics.median(times), min(times), config
+
+    def time_blocks():
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for i in range(iters):
+                result = gan.train_iteration(n, tf.constant(i, tf.int32))
+            result[1].numpy()
+            times.append((time.perf_counter() - start) / iters * 1e3)
+        return statistics.median(times), min(times)
+    return time_blocks, config
+
+
+def reference_ms(command):
+    """The reference's median milliseconds per iteration, from its JSON line."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ['no output'])[-1]
+        raise SystemExit(f"bench.py: the reference failed ({' '.join(command)}): {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])['ms_per_iteration_median']
 
 
 def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=()):
@@ -149,8 +184,18 @@ def main():
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--loop-steps', type=int, default=0,
                         help="also time this many iterations of the real training loop")
+    parser.add_argument('--reference', metavar='PYTHON',
+                        help="a Python with torch: run the PyTorch reference in turns with "
+                             "this benchmark, --rounds times per case, and report the median "
+                             "of the per-round ratios (robust to the machine's drift)")
+    parser.add_argument('--reference-script', default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..', 'shared', 'bench',
+        'torch_reference.py'))
+    parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('overrides', nargs='*', help="config overrides, e.g. train.jit_compile=off")
     args = parser.parse_args()
+    if args.reference and not os.path.isfile(args.reference_script):
+        parser.error(f"no reference script at {args.reference_script} (--reference-script)")
     gpus = tf.config.list_physical_devices('GPU')
     device = tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU') \
         if gpus else f'CPU ({os.cpu_count()} cores)'
@@ -159,8 +204,20 @@ def main():
           flush=True)
     for arch in args.arch or ['mlp', 'cnn']:
         for gan_type in args.gan or ['wgan-gp', 'gan']:
-            median, best, config = bench_iteration(arch, gan_type, args.n_critic, args.iters,
-                                                   args.repeats, args.overrides)
+            time_blocks, config = iteration_timer(arch, gan_type, args.n_critic, args.iters,
+                                                  args.repeats, args.overrides)
+            rounds = []  # (ours, the reference's) medians, run in turns
+            for _ in range(args.rounds if args.reference else 0):
+                theirs = reference_ms([
+                    args.reference, args.reference_script, '--arch', arch, '--gan', gan_type,
+                    '--n-critic', str(args.n_critic), '--iters', str(args.iters),
+                    '--repeats', str(args.repeats)])
+                rounds.append((time_blocks(), theirs))
+            if rounds:
+                median = statistics.median(ours[0] for ours, _ in rounds)
+                best = min(ours[1] for ours, _ in rounds)
+            else:
+                median, best = time_blocks()
             flops = iteration_flops(arch, gan_type, args.n_critic)
             result = {
                 'impl': 'tf', 'tf': tf.__version__, 'arch': arch, 'gan': gan_type,
@@ -175,6 +232,12 @@ def main():
                 'gflops_per_s': round(flops / median / 1e6, 1),
                 'fraction_of_matmul_peak': round(flops / median / 1e6 / peak, 3),
             }
+            if rounds:
+                ratios = [ours[0] / theirs for ours, theirs in rounds]
+                result['reference_ms_per_iteration_median'] = round(
+                    statistics.median(theirs for _, theirs in rounds), 2)
+                result['ratio_per_round'] = [round(ratio, 3) for ratio in ratios]
+                result['ratio_median'] = round(statistics.median(ratios), 3)
             if args.loop_steps:
                 loop, inside = loop_ms_per_iteration(arch, gan_type, args.n_critic,
                                                      args.loop_steps, args.overrides)

@@ -24,13 +24,21 @@ def generator_loss(gan_type, fake_logits):
     return -tf.reduce_mean(fake_logits)
 
 
-def gradient_penalty(critic, real, fake, epsilon):
-    """E[(||grad critic(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake."""
+def gradient_penalty(critic, real, fake, epsilon, input_gradient=None):
+    """E[(||grad critic(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake.
+
+    ``real`` and ``fake`` may instead be the outputs of the critic's affine first layer
+    for the images, ``critic`` then being the layers after it: the first layer's outputs
+    at the interpolates are the same interpolation of them, and ``input_gradient`` maps
+    a gradient with respect to them to the one with respect to the images.
+    """
     interpolates = epsilon * real + (1. - epsilon) * fake
     with tf.GradientTape() as tape:
         tape.watch(interpolates)
         scores = critic(interpolates)
     gradients = tape.gradient(scores, interpolates)
+    if input_gradient is not None:
+        gradients = input_gradient(gradients)
     norms = tf.sqrt(1e-8 + tf.reduce_sum(tf.square(gradients),
                                          axis=list(range(1, gradients.shape.rank))))
     return tf.reduce_mean(tf.square(norms - 1.))
@@ -79,6 +87,16 @@ class BinaryGAN:
             raise UserError(f"the discriminator (model.net_d) gives shape "
                             f"{self.discriminator.output_shape[1:]}, not one score per image: "
                             "end it with ('dense', 1, None, None) after a reshape to a vector")
+        # A critic that begins with a dense layer (after a reshape) takes the gradient
+        # penalty from that layer's outputs for the real and fake images, which saves
+        # passing the interpolates through it (~4 % of an MLP iteration). Not after a
+        # first convolution: its outputs are larger than the images.
+        d_layers = self.discriminator.layers
+        first = 1 + isinstance(d_layers[0], keras.layers.Reshape)
+        self.critic_first_dense = (d_layers[first - 1]
+                                   if isinstance(d_layers[first - 1], keras.layers.Dense)
+                                   and not self.critic_couples_samples else None)
+        self.critic_head, self.critic_tail = d_layers[:first], d_layers[first:]
         self.g_optimizer, self.d_optimizer = make_optimizer(mc), make_optimizer(mc)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -137,6 +155,11 @@ class BinaryGAN:
     def critic(self, images):
         return self.discriminator(images, training=self.batch_norm_in_training)
 
+    def critic_layers(self, layers, x):
+        for layer in layers:
+            x = layer(x, training=self.batch_norm_in_training)
+        return x
+
     def critic_real_and_fake(self, real, fake):
         """(scores of the real images, scores of the fake ones)."""
         if self.critic_couples_samples:  # batch statistics of each batch on its own
@@ -148,17 +171,33 @@ class BinaryGAN:
     def critic_step(self, real, fake_logits):
         fake, _ = self.output_layer(fake_logits, self.rng)
         with tf.GradientTape() as tape:
-            loss = discriminator_loss(self.gan_type, *self.critic_real_and_fake(real, fake))
-            penalty = tf.constant(0.)
             if self.gan_type == 'wgan-gp':
-                epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
-                penalty = gradient_penalty(self.critic, real, fake, epsilon)
-                loss += self.gp_coefficient * penalty
+                loss, penalty = self.wgan_gp_critic_loss(real, fake)
+            else:
+                loss = discriminator_loss(self.gan_type, *self.critic_real_and_fake(real, fake))
+                penalty = tf.constant(0.)
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         if self.gan_type == 'wgan':
             for variable in variables:
                 variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
+        return loss, penalty
+
+    def wgan_gp_critic_loss(self, real, fake):
+        """(the critic's loss with the gradient penalty, the penalty)."""
+        epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
+        if self.critic_first_dense is None:
+            scores = self.critic_real_and_fake(real, fake)
+            penalty = gradient_penalty(self.critic, real, fake, epsilon)
+        else:
+            features = self.critic_layers(self.critic_head, tf.concat([real, fake], 0))
+            scores = tf.split(self.critic_layers(self.critic_tail, features), 2)
+            kernel = self.critic_first_dense.kernel
+            penalty = gradient_penalty(
+                lambda x: self.critic_layers(self.critic_tail, x),
+                *tf.split(features, 2), tf.reshape(epsilon, [-1, 1]),
+                input_gradient=lambda gradients: tf.matmul(gradients, kernel, transpose_b=True))
+        loss = discriminator_loss(self.gan_type, *scores) + self.gp_coefficient * penalty
         return loss, penalty
 
     def generator_step(self, z):

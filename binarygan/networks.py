@@ -95,6 +95,75 @@ def _at_window_maxima(x, y, values, size, padding):
     return result
 
 
+class Conv2D(layers.Conv2D):
+    """Keras's Conv2D; when valid and stride-1 (the critic's), with two gradients that
+    beat oneDNN's kernels on CPU, inside the training iteration too: the weight gradient
+    as one matrix product per kernel tap (5.1 vs 9.3 ms for 128x13x13x32 -> 64
+    channels), and with one input channel the input gradient as a matrix product and an
+    overlap-add (1.4 vs 4.7 ms for 64x26x26x32 -> 64x28x28x1)."""
+
+    def convolution_op(self, inputs, kernel):
+        if self.strides != (1, 1) or self.padding != 'valid' or self.dilation_rate != (1, 1):
+            return super().convolution_op(inputs, kernel)
+        # A tensor, not the variable: custom gradients reach the variable through its read.
+        return _valid_conv(inputs, tf.convert_to_tensor(kernel))
+
+
+@tf.custom_gradient
+def _valid_conv(x, kernel):
+    def grad(dy):
+        return _input_gradient(dy, kernel), _weight_gradient(x, dy, kernel.shape)
+    return tf.nn.conv2d(x, kernel, 1, 'VALID'), grad
+
+
+@tf.custom_gradient
+def _input_gradient(dy, kernel):
+    """Conv2DBackpropInput of a valid, stride-1 convolution, and its own derivatives
+    (in the gradient penalty)."""
+    def grad(ddx):
+        return tf.nn.conv2d(ddx, kernel, 1, 'VALID'), _weight_gradient(ddx, dy, kernel.shape)
+    k_h, k_w, channels = kernel.shape[:3]
+    if channels == 1:
+        return _overlap_add(dy, kernel), grad
+    input_sizes = tf.stack([tf.shape(dy)[0], dy.shape[1] + k_h - 1, dy.shape[2] + k_w - 1,
+                            channels])
+    return tf.raw_ops.Conv2DBackpropInput(input_sizes=input_sizes, filter=kernel,
+                                          out_backprop=dy, strides=[1, 1, 1, 1],
+                                          padding='VALID'), grad
+
+
+def _weight_gradient(x, dy, kernel_shape):
+    """Conv2DBackpropFilter of a valid, stride-1 convolution: for each kernel tap the
+    shifted inputs' transpose times the output gradients."""
+    k_h, k_w, channels, filters = kernel_shape
+    if channels == 1:  # too thin a product: oneDNN's kernel is faster (1.8 vs 2.3 ms)
+        return tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=kernel_shape,
+                                               out_backprop=dy, strides=[1, 1, 1, 1],
+                                               padding='VALID')
+    out_h, out_w = dy.shape[1], dy.shape[2]
+    dy = tf.reshape(dy, [-1, filters])
+    taps = [tf.matmul(tf.reshape(x[:, i:i + out_h, j:j + out_w], [-1, channels]), dy,
+                      transpose_a=True)
+            for i in range(k_h) for j in range(k_w)]
+    return tf.reshape(tf.stack(taps), kernel_shape)
+
+
+# One XLA loop: 1.4 ms for 64x26x26x32 -> 64x28x28x1, against 2.5 ms as separate
+# TensorFlow ops.
+@tf.function(jit_compile=True)
+def _overlap_add(dy, kernel):
+    """Input gradient of a valid, stride-1 convolution: each output pixel's gradient
+    times the kernel (one matrix product), added back onto the input pixels under its
+    window."""
+    k_h, k_w, channels = kernel.shape[:3]
+    windows = tf.matmul(tf.reshape(dy, [-1, dy.shape[3]]),
+                        tf.reshape(kernel, [-1, kernel.shape[3]]), transpose_b=True)
+    windows = tf.reshape(windows, [-1, dy.shape[1], dy.shape[2], k_h, k_w, channels])
+    return tf.add_n([tf.pad(windows[:, :, :, i, j], [[0, 0], [i, k_h - 1 - i],
+                                                      [j, k_w - 1 - j], [0, 0]])
+                     for i in range(k_h) for j in range(k_w)])
+
+
 def _kernel_initializer():
     return keras.initializers.TruncatedNormal(stddev=0.02)
 
@@ -111,7 +180,7 @@ def _layer_stack(spec):
         main = layers.Dense(args, kernel_initializer=_kernel_initializer())
     elif kind in ('conv', 'transconv'):
         filters, kernel, strides = args
-        cls = layers.Conv2D if kind == 'conv' else layers.Conv2DTranspose
+        cls = Conv2D if kind == 'conv' else layers.Conv2DTranspose
         main = cls(filters, kernel, strides, padding='valid',
                    kernel_initializer=_kernel_initializer())
     else:
@@ -136,8 +205,15 @@ def build_network(spec, input_shape, name):
     """A ``keras.Sequential`` for the layer list ``spec``."""
     model = keras.Sequential([keras.Input(shape=tuple(input_shape))], name=name)
     shape = tuple(input_shape)
-    for entry in spec:
-        for layer in _layer_stack(entry):
+    stacks = [_layer_stack(entry) for entry in spec]
+    # Max pooling commutes with an increasing activation: after the pooling the
+    # activation and its derivatives touch a quarter of the values (same results).
+    for stack, following in zip(stacks, stacks[1:]):
+        if isinstance(following[0], MaxPooling2D) and isinstance(stack[-1],
+                                                                 (LeakyReLU, layers.ReLU)):
+            following.append(stack.pop())
+    for entry, stack in zip(spec, stacks):
+        for layer in stack:
             try:
                 model.add(layer)
             except ValueError:

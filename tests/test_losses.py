@@ -89,20 +89,53 @@ def test_critic_steps_reuse_the_generator_output_without_changing_the_losses():
     np.testing.assert_allclose(d_losses.numpy(), expected, rtol=1e-5)
 
 
-def _stock_keras_copy(critic):
-    """The same network with Keras' own LeakyReLU and MaxPooling2D layers."""
+def _in_paper_order(critic):
+    """The critic's layers with each activation back before its max pooling."""
+    from binarygan import networks
+    ordered = list(critic.layers)
+    for i in range(len(ordered) - 1):
+        if isinstance(ordered[i], networks.MaxPooling2D) and isinstance(ordered[i + 1],
+                                                                        networks.LeakyReLU):
+            ordered[i], ordered[i + 1] = ordered[i + 1], ordered[i]
+    return ordered
+
+
+def _apply(layers, x):
+    for layer in layers:
+        x = layer(x)
+    return x
+
+
+def _stock_critic(critic):
+    """The same network (shared weights) in the paper's layer order, activation before
+    pooling, with Keras' own LeakyReLU and MaxPooling2D and TensorFlow's convolution."""
     import keras
     from binarygan import networks
-    copy = keras.Sequential([keras.Input(shape=critic.input_shape[1:])])
-    for layer in critic.layers:
+    stock = []
+    for layer in _in_paper_order(critic):
         if isinstance(layer, networks.LeakyReLU):
-            copy.add(keras.layers.LeakyReLU(layer.negative_slope))
+            stock.append(keras.layers.LeakyReLU(layer.negative_slope))
         elif isinstance(layer, networks.MaxPooling2D):
-            copy.add(keras.layers.MaxPooling2D(layer.window[1], layer.strides[1],
-                                               padding=layer.padding.lower()))
+            stock.append(keras.layers.MaxPooling2D(layer.window[1], layer.strides[1],
+                                                   padding=layer.padding.lower()))
+        elif isinstance(layer, networks.Conv2D):
+            stock.append(lambda x, conv=layer: tf.nn.conv2d(x, conv.kernel, 1, 'VALID')
+                         + conv.bias)
         else:
-            copy.add(layer)  # shared: same weights
-    return copy
+            stock.append(layer)
+    return lambda x: _apply(stock, x)
+
+
+def test_activation_after_max_pooling_gives_the_paper_order_scores_bit_for_bit():
+    from binarygan import networks
+    from binarygan.presets import DISCRIMINATOR_PRESETS
+    critic = networks.build_network(DISCRIMINATOR_PRESETS['cnn'], (28, 28, 1), 'critic')
+    assert [type(layer) for layer in critic.layers[:3]] == [
+        networks.Conv2D, networks.MaxPooling2D, networks.LeakyReLU]
+    images = tf.constant((np.random.RandomState(0).rand(8, 28, 28, 1) < 0.2)
+                         .astype(np.float32))  # blank regions: ties in the pooling
+    np.testing.assert_array_equal(critic(images).numpy(),
+                                  _apply(_in_paper_order(critic), images).numpy())
 
 
 @pytest.mark.parametrize('preset_d', ['mlp', 'cnn'])
@@ -114,7 +147,7 @@ def test_critic_layers_have_the_stock_first_and_second_derivatives(preset_d):
     real = tf.constant((rng.rand(8, 28, 28, 1) < 0.2).astype(np.float32))
     fake = tf.constant((rng.rand(8, 28, 28, 1) < 0.5).astype(np.float32))
     epsilon = tf.constant(rng.rand(8, 1, 1, 1).astype(np.float32))
-    stock = _stock_keras_copy(gan.discriminator)
+    stock = _stock_critic(gan.discriminator)
     results = []
     for critic in (gan.discriminator, stock):
         with tf.GradientTape() as tape:
@@ -152,6 +185,57 @@ def test_max_pooling_has_the_stock_first_and_second_derivatives_bit_for_bit(size
         results.append((pooled, dx, second))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_penalty_from_the_first_dense_layer_equals_the_penalty_at_the_interpolates():
+    gan = BinaryGAN(configure.load(['preset_d=mlp', 'model.batch_size=8'])['model'],
+                    configure.load()['train'], np.zeros((8, 28, 28, 1), np.uint8), 0)
+    assert gan.critic_first_dense is gan.discriminator.layers[1]
+    rng = np.random.RandomState(0)
+    real, fake = (tf.constant((rng.rand(8, 28, 28, 1) < p).astype(np.float32))
+                  for p in (0.2, 0.5))
+    state = gan.rng.state.numpy()
+    results = []
+    for first_dense in (gan.critic_first_dense, None):  # None: through the whole critic
+        gan.critic_first_dense = first_dense
+        gan.rng.state.assign(state)
+        with tf.GradientTape() as tape:
+            loss, penalty = gan.wgan_gp_critic_loss(real, fake)
+        results.append([loss, penalty]
+                       + tape.gradient(loss, gan.discriminator.trainable_variables))
+    for ours, plain in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), plain.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('preset_d', ['cnn', 'mlp_bn'])
+def test_penalty_goes_through_the_whole_critic_after_a_convolution_or_batch_statistics(
+        preset_d):
+    gan = BinaryGAN(configure.load([f'preset_d={preset_d}'])['model'],
+                    configure.load()['train'], np.zeros((8, 28, 28, 1), np.uint8), 0)
+    assert gan.critic_first_dense is None
+
+
+@pytest.mark.parametrize('channels, kernel', [(1, 3), (4, 3), (3, (2, 4))])
+def test_convolution_has_the_stock_first_and_second_derivatives(channels, kernel):
+    from binarygan import networks
+    rng = np.random.RandomState(0)
+    x = tf.constant(rng.randn(2, 9, 8, channels).astype(np.float32))
+    ours = networks.Conv2D(5, kernel)
+    ours.build(x.shape)
+    v = tf.Variable(rng.randn(*ours(x).shape).astype(np.float32))
+    w = tf.constant(rng.randn(*x.shape).astype(np.float32))
+    results = []
+    for conv in (ours, lambda x: tf.nn.conv2d(x, ours.kernel, 1, 'VALID') + ours.bias):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = conv(x)
+                score = tf.reduce_sum(v * y)
+            dx, dkernel = inner.gradient(score, [x, ours.kernel])
+            second = outer.gradient(tf.reduce_sum(w * dx), [v, ours.kernel])
+        results.append([y, dx, dkernel, *second])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize('preset_d, bn_mode, one_pass', [
