@@ -188,6 +188,10 @@ def clearly_lower(fid, other):
     return fid < (1. - FID_MARGIN) * other
 
 
+def similar(fid, other):
+    return max(fid, other) / min(fid, other) <= SIMILAR_FID_FACTOR
+
+
 def tally(holds, missing):
     """A claim's verdict from the checks of it that hold; unclear, for want of
     ``missing``, when there are none."""
@@ -209,11 +213,9 @@ def verdicts(records):
     pairs = [(f'{prefix}_round', f'{prefix}_bernoulli') for prefix in
              ('mlp_mlp', 'gan_mlp_mlp', 'wgan_mlp_mlp', 'cnn_cnn')]
     present = [pair for pair in pairs if have(*pair)]
-    similar = [max(fid(a), fid(b)) / min(fid(a), fid(b)) <= SIMILAR_FID_FACTOR
-               for a, b in present]
     claims.append((
         "DBNs and SBNs reach similar quality.",
-        tally(similar, 'no DBN/SBN pair evaluated'),
+        tally([similar(fid(a), fid(b)) for a, b in present], 'no DBN/SBN pair evaluated'),
         '; '.join(f"{a}: FID {fid(a):.2f} vs {b}: {fid(b):.2f}" for a, b in present)
         + (f" (similar: within a factor {SIMILAR_FID_FACTOR})" if present else "")))
 
@@ -260,7 +262,7 @@ def verdicts(records):
         gp, wgan, gan = (f'{prefix}mlp_mlp_{neurons}' for prefix in ('', 'wgan_', 'gan_'))
         if have(gp, wgan, gan):
             gp_m, gan_m = best(records[gp]), best(records[gan])
-            holds += [max(fid(gp), fid(wgan)) / min(fid(gp), fid(wgan)) <= SIMILAR_FID_FACTOR,
+            holds += [similar(fid(gp), fid(wgan)),
                       gan_m['class_entropy'] < gp_m['class_entropy']
                       and gan_m['min_class_share'] < gp_m['min_class_share']]
             evidence.append(
