@@ -231,9 +231,9 @@ def test_convolution_has_the_stock_first_and_second_derivatives(channels, kernel
                 inner.watch(x)
                 y = conv(x)
                 score = tf.reduce_sum(v * y)
-            dx, dkernel = inner.gradient(score, [x, ours.kernel])
+            dx, dkernel, dbias = inner.gradient(score, [x, ours.kernel, ours.bias])
             second = outer.gradient(tf.reduce_sum(w * dx), [v, ours.kernel])
-        results.append([y, dx, dkernel, *second])
+        results.append([y, dx, dkernel, dbias, *second])
     for a, b in zip(*results):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
