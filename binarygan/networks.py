@@ -96,7 +96,7 @@ def _at_window_maxima(x, y, values, size, padding):
 
 
 class Conv2D(layers.Conv2D):
-    """Keras's Conv2D; when valid and stride-1 (the critic's), with hand-written
+    """Keras's Conv2D; when valid, stride-1 and biased (the critic's), with hand-written
     gradients that make the CNN's training iteration faster on CPU (measured there, in
     paired runs: timed alone, oneDNN's kernels can look as fast or faster): the weight
     gradient as one matrix product per kernel tap; with one input channel the input
