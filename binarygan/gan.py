@@ -92,11 +92,11 @@ class BinaryGAN:
         # passing the interpolates through it (~4 % of an MLP iteration). Not after a
         # first convolution: its outputs are larger than the images.
         d_layers = self.discriminator.layers
-        first = 1 + isinstance(d_layers[0], keras.layers.Reshape)
-        self.critic_first_dense = (d_layers[first - 1]
-                                   if isinstance(d_layers[first - 1], keras.layers.Dense)
+        first = int(isinstance(d_layers[0], keras.layers.Reshape))  # first weighted layer
+        self.critic_first_dense = (d_layers[first]
+                                   if isinstance(d_layers[first], keras.layers.Dense)
                                    and not self.critic_couples_samples else None)
-        self.critic_head, self.critic_tail = d_layers[:first], d_layers[first:]
+        self.critic_head, self.critic_tail = d_layers[:first + 1], d_layers[first + 1:]
         self.g_optimizer, self.d_optimizer = make_optimizer(mc), make_optimizer(mc)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
