@@ -11,7 +11,10 @@ give --reference, which runs them in turns and reports the ratio of each round a
 their median: the machine's speed drifts within minutes). Also prints the machine's
 float32 matmul rate, the analytic FLOP count of each iteration as a fraction of it,
 and the overhead of the real training loop (logging, sampling, checkpoints) over the
-pure compiled iteration.
+pure compiled iteration. Each architecture runs in a process of its own: TensorFlow's
+thread pools are fixed once it starts, and the CNNs' steps take their batches in
+parts, one thread per operation (train.batch_parts), while the MLPs' XLA steps use
+all cores per operation.
 """
 import argparse
 import csv
@@ -20,6 +23,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -29,6 +33,7 @@ import numpy as np  # noqa: E402
 
 from binarygan import configure  # noqa: E402  (first: it sets TensorFlow's CPU options)
 import tensorflow as tf  # noqa: E402
+from binarygan.gan import batch_parts, set_cpu_threads  # noqa: E402
 from binarygan.presets import DISCRIMINATOR_PRESETS, GENERATOR_PRESETS  # noqa: E402
 
 
@@ -94,17 +99,19 @@ def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128):
 
 
 def matmul_gflops(size=2048, repeats=20):
-    """Measured float32 matmul rate of this device, the practical peak."""
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
-    matmul = tf.function(lambda a, b: tf.linalg.matmul(a, b))
-    matmul(a, b).numpy()
+    """Measured float32 matmul rate of this device, the practical peak: one product per
+    CPU core at once, so that every core counts whatever the threads per operation."""
+    count = os.cpu_count() or 1
+    pairs = [(tf.random.normal([size, size]), tf.random.normal([size, size]))
+             for _ in range(count)]
+    matmuls = tf.function(lambda pairs: tf.add_n([tf.linalg.matmul(a, b) for a, b in pairs]))
+    matmuls(pairs).numpy()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        matmul(a, b).numpy()
+        matmuls(pairs).numpy()
         times.append(time.perf_counter() - start)
-    return 2 * size ** 3 / min(times) / 1e9
+    return count * 2 * size ** 3 / min(times) / 1e9
 
 
 def case_config(arch, gan_type, extra=()):
@@ -175,6 +182,18 @@ def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=()):
         shutil.rmtree(root, ignore_errors=True)
 
 
+def own_arguments(args):
+    """The command-line arguments of ``args`` other than --arch."""
+    arguments = ['--n-critic', str(args.n_critic), '--iters', str(args.iters),
+                 '--repeats', str(args.repeats), '--loop-steps', str(args.loop_steps),
+                 '--rounds', str(args.rounds), '--reference-script', args.reference_script]
+    if args.reference:
+        arguments += ['--reference', args.reference]
+    for gan_type in args.gan or []:
+        arguments += ['--gan', gan_type]
+    return arguments + args.overrides
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--arch', choices=['mlp', 'cnn'], action='append')
@@ -196,14 +215,26 @@ def main():
     args = parser.parse_args()
     if args.reference and not os.path.isfile(args.reference_script):
         parser.error(f"no reference script at {args.reference_script} (--reference-script)")
+    archs = args.arch or ['mlp', 'cnn']
+    if len(archs) > 1:
+        for arch in archs:
+            done = subprocess.run([sys.executable, os.path.abspath(__file__), '--arch', arch,
+                                   *own_arguments(args)])
+            if done.returncode:
+                raise SystemExit(done.returncode)
+        return
+    gan_types = args.gan or ['wgan-gp', 'gan']
+    # Before TensorFlow starts (the matmul below): the thread settings of the first case.
+    first = case_config(archs[0], gan_types[0], args.overrides)
+    set_cpu_threads(batch_parts(first['model'], first['train']))
     gpus = tf.config.list_physical_devices('GPU')
     device = tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU') \
         if gpus else f'CPU ({os.cpu_count()} cores)'
     peak = matmul_gflops()
     print(json.dumps({'impl': 'tf', 'device': device, 'matmul_2048_gflops_per_s': round(peak, 1)}),
           flush=True)
-    for arch in args.arch or ['mlp', 'cnn']:
-        for gan_type in args.gan or ['wgan-gp', 'gan']:
+    for arch in archs:
+        for gan_type in gan_types:
             time_blocks, config = iteration_timer(arch, gan_type, args.n_critic, args.iters,
                                                   args.repeats, args.overrides)
             rounds = []  # (ours, the reference's) medians, run in turns
@@ -225,6 +256,7 @@ def main():
                 'threads': tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
                 'jit_compile': config['train']['jit_compile'],
                 'onednn': os.environ['TF_ENABLE_ONEDNN_OPTS'],
+                'batch_parts': batch_parts(config['model'], config['train']),
                 'ms_per_iteration_median': round(median, 2),
                 'ms_per_iteration_min': round(best, 2),
                 'images_per_s': round(config['model']['batch_size'] * 1e3 / median, 1),

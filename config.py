@@ -171,4 +171,10 @@ TRAIN_CONFIG = {
     'jit_compile': 'auto',      # compile the critic and generator steps with XLA:
                                 # 'on', 'off', or 'auto' (on for MLPs, off for CNNs,
                                 # where it was slower on CPU)
+    'batch_parts': 0,           # take each batch through the networks in this many
+                                # independent parts, run side by side with one thread
+                                # per operation on a CPU: the same values, faster on
+                                # few cores (needs a critic without batch statistics;
+                                # divides model.batch_size); 0: 2 for steps without
+                                # XLA on a CPU of 2+ cores (the CNNs), else 1
 }

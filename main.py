@@ -22,14 +22,20 @@ from binarygan import Diverged, Interrupted, UserError, configure  # noqa: E402
 EXIT_BAD_INPUT, EXIT_DIVERGED = 2, 3
 
 
-def main(argv=None):
+def main(argv=None, set_threads=False):
+    """Train; ``set_threads``: this process is the training's own, so TensorFlow's
+    thread pools (fixed once it starts) can be set for the model first."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in ('-h', '--help'):
         print(__doc__.strip())
         return 0
     try:
         from binarygan.train import run
-        run(configure.load(argv))
+        config = configure.load(argv)
+        if set_threads:
+            from binarygan.gan import batch_parts, set_cpu_threads
+            set_cpu_threads(batch_parts(config['model'], config['train']))
+        run(config)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -47,4 +53,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(main(set_threads=True))

@@ -30,7 +30,7 @@ RESUMABLE_CHANGES = {
     ('setup', 'evaluate_along_training'), ('train', 'evaluate_along_training'),
     ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
     ('train', 'checkpoint_every_steps'),
-    ('train', 'jit_compile'),
+    ('train', 'jit_compile'), ('train', 'batch_parts'),
     ('train', 'eval_every'), ('train', 'eval_num_samples'), ('train', 'eval_mnist_dir'),
     ('train', 'classifier_dir'),
     # Absolute paths resolved from the values above; the raw values are compared.
@@ -122,6 +122,13 @@ def _positive(config, section, names, minimum=0, strict=True):
                             f"not {value!r}")
 
 
+def critic_couples_samples(model_config):
+    """Whether batch normalization in the critic makes an image's score depend on the
+    other images of its batch."""
+    return model_config['bn_mode'] == 'batch' and any(
+        len(layer) > 2 and layer[2] == 'bn' for layer in model_config['net_d'])
+
+
 def resolve(config):
     """Fill the None values from SETUP, derive the experiment name and check everything."""
     config = copy.deepcopy(config)
@@ -170,6 +177,16 @@ def resolve(config):
                           ('exp', 'seed')):
         if not isinstance(config[section][name], int) or isinstance(config[section][name], bool):
             raise UserError(f"{section}.{name} must be an integer, not {config[section][name]!r}")
+
+    parts = train['batch_parts']
+    if not isinstance(parts, int) or isinstance(parts, bool) or parts < 0 or (
+            parts and model['batch_size'] % parts):
+        raise UserError(f"train.batch_parts must be 0 (automatic) or a whole number that "
+                        f"divides model.batch_size ({model['batch_size']}), not {parts!r}")
+    if parts > 1 and critic_couples_samples(model):
+        raise UserError(f"train.batch_parts={parts} needs a critic that scores each image "
+                        "on its own; this one normalizes with batch statistics "
+                        "(model.bn_mode='batch'): use 1 or 0")
 
     if exp['exp_name'] is None:
         exp['exp_name'] = '_'.join(str(part) for part in (

@@ -1,8 +1,11 @@
 """The BinaryGAN model: networks, objectives and one compiled training iteration."""
+import os
+
 import keras
 import tensorflow as tf
 
 from binarygan import UserError
+from binarygan.configure import critic_couples_samples
 from binarygan.networks import build_network
 from binarygan.ops import deterministic_binary_neuron, stochastic_binary_neuron
 
@@ -24,24 +27,57 @@ def generator_loss(gan_type, fake_logits):
     return -tf.reduce_mean(fake_logits)
 
 
-def gradient_penalty(critic, real, fake, epsilon, input_gradient=None):
+def gradient_penalty(critic, real, fake, epsilon, input_gradient=None, parts=1):
     """E[(||grad critic(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake.
 
     ``real`` and ``fake`` may instead be the outputs of the critic's affine first layer
     for the images, ``critic`` then being the layers after it: the first layer's outputs
     at the interpolates are the same interpolation of them, and ``input_gradient`` maps
-    a gradient with respect to them to the one with respect to the images.
+    a gradient with respect to them to the one with respect to the images. With
+    ``parts`` > 1 the gradients of that many parts of the batch are taken apart (the
+    same values, computed side by side).
     """
-    interpolates = epsilon * real + (1. - epsilon) * fake
-    with tf.GradientTape() as tape:
-        tape.watch(interpolates)
-        scores = critic(interpolates)
-    gradients = tape.gradient(scores, interpolates)
-    if input_gradient is not None:
-        gradients = input_gradient(gradients)
-    norms = tf.sqrt(1e-8 + tf.reduce_sum(tf.square(gradients),
-                                         axis=list(range(1, gradients.shape.rank))))
-    return tf.reduce_mean(tf.square(norms - 1.))
+    norms = []
+    for interpolates in tf.split(epsilon * real + (1. - epsilon) * fake, parts):
+        with tf.GradientTape() as tape:
+            tape.watch(interpolates)
+            scores = critic(interpolates)
+        gradients = tape.gradient(scores, interpolates)
+        if input_gradient is not None:
+            gradients = input_gradient(gradients)
+        norms.append(tf.sqrt(1e-8 + tf.reduce_sum(tf.square(gradients),
+                                                  axis=list(range(1, gradients.shape.rank)))))
+    return tf.reduce_mean(tf.square(tf.concat(norms, 0) - 1.))
+
+
+def uses_xla(model_config, train_config):
+    """Whether the training steps are compiled with XLA (train.jit_compile)."""
+    mode = train_config['jit_compile']
+    return mode == 'on' or (mode == 'auto' and not any(
+        layer[0] in ('conv', 'transconv')
+        for layer in model_config['net_g'] + model_config['net_d']))
+
+
+def batch_parts(model_config, train_config):
+    """In how many independent parts the training steps take a batch (train.batch_parts;
+    0: two on a CPU of two or more cores, for a critic that scores each image on its
+    own and steps without XLA, which runs a compiled cluster's ops one at a time)."""
+    parts = train_config['batch_parts']
+    if parts == 0:
+        parts = 2 if ((os.cpu_count() or 1) >= 2 and not critic_couples_samples(model_config)
+                      and not uses_xla(model_config, train_config)
+                      and not tf.config.list_physical_devices('GPU')) else 1
+    return parts
+
+
+def set_cpu_threads(parts):
+    """With ``parts`` > 1 on a CPU, one thread per operation (the cores shared among the
+    parts, which run side by side) unless TF_NUM_INTRAOP_THREADS says otherwise. Only
+    before TensorFlow starts: its thread pools are fixed then."""
+    if parts > 1 and 'TF_NUM_INTRAOP_THREADS' not in os.environ \
+            and not tf.config.list_physical_devices('GPU'):
+        tf.config.threading.set_intra_op_parallelism_threads(
+            max(1, (os.cpu_count() or 1) // parts))
 
 
 def make_optimizer(model_config):
@@ -71,9 +107,11 @@ class BinaryGAN:
         self.clip_value, self.gp_coefficient = mc['clip_value'], mc['gp_coefficient']
         self.batch_norm_in_training = mc['bn_mode'] == 'batch'
         # Without batch normalization the critic scores every image on its own, so real
-        # and fake images can share one pass (a larger, faster matrix product).
-        self.critic_couples_samples = self.batch_norm_in_training and any(
-            len(layer) > 2 and layer[2] == 'bn' for layer in mc['net_d'])
+        # and fake images can share one pass (a larger, faster matrix product), and the
+        # parts of a batch can go through the networks side by side (configure refuses
+        # more than one part for a critic that couples them).
+        self.critic_couples_samples = critic_couples_samples(mc)
+        self.parts = batch_parts(mc, train_config)
         self.fresh_batch_per_critic_step = train_config['fresh_batch_per_critic_step']
 
         keras.utils.set_random_seed(seed)  # weight initialization
@@ -122,9 +160,7 @@ class BinaryGAN:
             permutation=self.permutation, step=self.step, epoch=self.epoch,
             epoch_totals=self.epoch_totals)
 
-        jit = train_config['jit_compile'] == 'on' or (
-            train_config['jit_compile'] == 'auto' and not any(
-                layer[0] in ('conv', 'transconv') for layer in mc['net_g'] + mc['net_d']))
+        jit = uses_xla(mc, train_config)
         self._critic_step = tf.function(self.critic_step, jit_compile=jit)
         self._generator_step = tf.function(self.generator_step, jit_compile=jit)
         self._generator_logits = tf.function(lambda z: self.generator_logits(z, True),
@@ -137,7 +173,17 @@ class BinaryGAN:
 
     # -- networks ----------------------------------------------------------
     def generator_logits(self, z, training):
-        return self.generator(z, training=training and self.batch_norm_in_training)
+        training = training and self.batch_norm_in_training
+        if self.parts == 1 or not training:
+            return self.generator(z, training=training)
+        # Each part through the layers on its own, batch normalization over the batch.
+        parts = tf.split(z, self.parts)
+        for layer in self.generator.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                parts = tf.split(layer(tf.concat(parts, 0), training=True), self.parts)
+            else:
+                parts = [layer(part) for part in parts]
+        return tf.concat(parts, 0)
 
     def output_layer(self, logits, rng):
         """(outputs, preactivated) of the output neurons for ``logits``."""
@@ -160,12 +206,21 @@ class BinaryGAN:
             x = layer(x, training=self.batch_norm_in_training)
         return x
 
+    def by_parts(self, function, *batches):
+        """``function`` of the batches, applied to each of ``self.parts`` parts of them on
+        its own (independent work that runs side by side), the outputs joined."""
+        if self.parts == 1:
+            return function(*batches)
+        outputs = [function(*part)
+                   for part in zip(*(tf.split(batch, self.parts) for batch in batches))]
+        return tf.nest.map_structure(lambda *parts: tf.concat(parts, 0), *outputs)
+
     def critic_real_and_fake(self, real, fake):
         """(scores of the real images, scores of the fake ones)."""
         if self.critic_couples_samples:  # batch statistics of each batch on its own
             return self.critic(real), self.critic(fake)
-        scores = self.critic(tf.concat([real, fake], 0))
-        return scores[:self.batch_size], scores[self.batch_size:]
+        return self.by_parts(lambda real, fake: tuple(tf.split(
+            self.critic(tf.concat([real, fake], 0)), 2)), real, fake)
 
     # -- one iteration -----------------------------------------------------
     def critic_step(self, real, fake_logits):
@@ -188,7 +243,7 @@ class BinaryGAN:
         epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
         if self.critic_first_dense is None:
             scores = self.critic_real_and_fake(real, fake)
-            penalty = gradient_penalty(self.critic, real, fake, epsilon)
+            penalty = gradient_penalty(self.critic, real, fake, epsilon, parts=self.parts)
         else:
             features = self.critic_layers(self.critic_head, tf.concat([real, fake], 0))
             scores = tf.split(self.critic_layers(self.critic_tail, features), 2)
@@ -196,14 +251,15 @@ class BinaryGAN:
             penalty = gradient_penalty(
                 lambda x: self.critic_layers(self.critic_tail, x),
                 *tf.split(features, 2), tf.reshape(epsilon, [-1, 1]),
-                input_gradient=lambda gradients: tf.matmul(gradients, kernel, transpose_b=True))
+                input_gradient=lambda gradients: tf.matmul(gradients, kernel, transpose_b=True),
+                parts=self.parts)
         loss = discriminator_loss(self.gan_type, *scores) + self.gp_coefficient * penalty
         return loss, penalty
 
     def generator_step(self, z):
         with tf.GradientTape() as tape:
             fake, _ = self.generate(z, True, self.rng)
-            loss = generator_loss(self.gan_type, self.critic(fake))
+            loss = generator_loss(self.gan_type, self.by_parts(self.critic, fake))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss

@@ -98,12 +98,11 @@ def _at_window_maxima(x, y, values, size, padding):
 class Conv2D(layers.Conv2D):
     """Keras's Conv2D; when valid, stride-1 and biased (the critic's), with hand-written
     gradients that make the CNN's training iteration faster on CPU (measured there, in
-    paired runs: timed alone, oneDNN's kernels can look as fast or faster): the weight
-    gradient as one matrix product per kernel tap; with one input channel the input
-    gradient as a matrix product and an overlap-add; and the bias gradient as a plain
-    sum, so that oneDNN does not fuse it with a one-channel weight gradient into a
-    kernel about three times slower than the two apart (7.2 vs 2.5 ms at batch 128;
-    CNN WGAN-GP iteration 0.96x, GAN 0.98x)."""
+    paired runs: timed alone, oneDNN's kernels can look as fast or faster): with one
+    input channel the input gradient as a matrix product and an overlap-add; and the
+    bias gradient as a plain sum, so that oneDNN does not fuse it with a one-channel
+    weight gradient into a kernel about three times slower than the two apart (7.2 vs
+    2.5 ms at batch 128; CNN WGAN-GP iteration 0.96x, GAN 0.98x)."""
 
     def call(self, inputs):
         if (self.strides != (1, 1) or self.padding != 'valid' or self.dilation_rate != (1, 1)
@@ -140,19 +139,10 @@ def _input_gradient(dy, kernel):
 
 
 def _weight_gradient(x, dy, kernel_shape):
-    """Conv2DBackpropFilter of a valid, stride-1 convolution: for each kernel tap the
-    shifted inputs' transpose times the output gradients."""
-    k_h, k_w, channels, filters = kernel_shape
-    if channels == 1:  # too thin a product: oneDNN's kernel is faster (1.8 vs 2.3 ms)
-        return tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=kernel_shape,
-                                               out_backprop=dy, strides=[1, 1, 1, 1],
-                                               padding='VALID')
-    out_h, out_w = dy.shape[1], dy.shape[2]
-    dy = tf.reshape(dy, [-1, filters])
-    taps = [tf.matmul(tf.reshape(x[:, i:i + out_h, j:j + out_w], [-1, channels]), dy,
-                      transpose_a=True)
-            for i in range(k_h) for j in range(k_w)]
-    return tf.reshape(tf.stack(taps), kernel_shape)
+    """Conv2DBackpropFilter of a valid, stride-1 convolution."""
+    return tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=kernel_shape,
+                                           out_backprop=dy, strides=[1, 1, 1, 1],
+                                           padding='VALID')
 
 
 # One XLA loop: 1.4 ms for 64x26x26x32 -> 64x28x28x1, against 2.5 ms as separate

@@ -65,11 +65,21 @@ def refused(capsys, args, exp_root):
     ('train.checkpoint_every_steps=-1', "train.checkpoint_every_steps must be a number at least 0"),
     ('train.eval_every=0', "train.eval_every must be a number at least 1, not 0"),
     ('train.eval_num_samples=1', "train.eval_num_samples must be a number at least 2, not 1"),
+    ('train.batch_parts=3', "train.batch_parts must be 0 (automatic) or a whole number that "
+                            "divides model.batch_size (16), not 3"),
+    ('train.batch_parts=-2', "train.batch_parts must be 0 (automatic) or a whole number"),
 ])
 def test_bad_setting(capsys, tmp_path, synthetic_data, argument, message):
     line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp', argument),
                    tmp_path / 'exp')
     assert message in line
+
+
+def test_batch_parts_for_a_critic_with_batch_statistics(capsys, tmp_path, synthetic_data):
+    args = quick_run_args(synthetic_data, tmp_path / 'exp', 'gan_type=gan', 'preset_d=mlp_bn',
+                          'train.batch_parts=2')
+    assert "train.batch_parts=2 needs a critic that scores each image on its own" in refused(
+        capsys, args, tmp_path / 'exp')
 
 
 def test_evaluation_along_training_without_the_mnist_files(capsys, tmp_path, synthetic_data):
