@@ -65,10 +65,7 @@ def test_a_batch_in_parts_has_the_gradients_of_the_whole_batch(gan_type):
 
 def test_batch_statistics_of_the_generator_span_the_whole_batch():
     z = tf.random.stateless_normal([8, 128], [1, 2])
-    config = configure.load(['preset_g=cnn_round', 'preset_d=cnn', 'model.batch_size=8',
-                             'train.batch_parts=4'])
-    in_parts = BinaryGAN(config['model'], config['train'], IMAGES, seed=0)
-    whole = model(1)
+    in_parts, whole = model(4), model(1)
     logits = in_parts.generator_logits(z, True)
     np.testing.assert_allclose(logits.numpy(), whole.generator(z, training=True).numpy(),
                                rtol=1e-5, atol=1e-5)
