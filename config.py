@@ -82,6 +82,17 @@ SETUP = {
     'seed': 0,
     # Random seed of weights, batches, noise and stochastic neurons: the same
     # seed gives the same losses on a CPU.
+
+    'protocol': 'paper',
+    # {'paper', 'original_code'}
+    # Which reading of the paper to run. 'paper': as its text says (slope
+    # annealing, slope x 1.1 after every epoch; batch normalization with batch
+    # statistics). 'original_code': as the authors' code (salu133445/binarygan),
+    # which made the paper's figures, actually ran: slope fixed at 1, batch
+    # normalization as a learned scale and shift (its layers always ran in
+    # inference mode), RMSProp's accumulators starting at 1 (TensorFlow 1).
+    # The protocol fills in the settings below that are None; a value given
+    # for one of them (e.g. model.bn_mode=affine) is used instead.
 }
 
 EXP_CONFIG = {
@@ -111,13 +122,14 @@ MODEL_CONFIG = {
 
     # Binary neurons
     'gradient_estimator': 'sigmoid_adjusted',  # or 'straight_through' (identity gradient)
-    'initial_slope': 1.0,
+    'initial_slope': None,      # None: the protocol's (1.0 in both)
 
     # Batch normalization: 'batch' normalizes with batch statistics in
     # training and moving averages when sampling (the paper); 'affine' is what
     # the original TF1 code computed (a learned scale and shift, no
-    # normalization: its BN layers always ran in inference mode).
-    'bn_mode': 'batch',
+    # normalization: its BN layers always ran in inference mode). None: the
+    # protocol's.
+    'bn_mode': None,
 
     # Objectives
     'clip_value': 0.01,         # WGAN weight clipping
@@ -130,12 +142,16 @@ MODEL_CONFIG = {
     'epsilon': 1e-8,
     'rmsprop_decay': 0.9,       # RMSProp
     'rmsprop_momentum': 0.0,    # RMSProp
+    'rmsprop_initial_accumulator': None,  # RMSProp's running mean of squared gradients
+                                          # at the start: 0 in Keras, 1 in TensorFlow 1;
+                                          # None: the protocol's
 }
 
 TRAIN_CONFIG = {
     'num_epoch': 20,
     'max_steps': 0,             # stop after this many generator steps; 0: no cap
-    'slope_annealing_rate': 1.1,  # slope *= rate after every epoch
+    'slope_annealing_rate': None,  # slope *= rate after every epoch; None: the
+                                   # protocol's (paper 1.1, original_code 1.0)
 
     # Critic schedule: `n_critic_warmup` critic steps for each of the first
     # `warmup_steps` generator steps and every `n_critic_warmup_every`-th one

@@ -14,6 +14,20 @@ LOCATIONS = ('hd', 'sa')
 BN_MODES = ('batch', 'affine')
 ESTIMATORS = ('sigmoid_adjusted', 'straight_through')
 JIT_MODES = ('auto', 'on', 'off')
+# The two readings of the paper (SETUP['protocol']): the values they give to the settings
+# left None. 'original_code' is what salu133445/binarygan (6a068a2), which made the
+# paper's figures, computed: bgan/mnist/components.py builds the generator's NeuralNet
+# without the slope tensor, so bgan/utils/ops.py uses a constant 1.0 (the slope variable
+# it anneals reaches no neuron); bgan/utils/neuralnet.py calls batch normalization
+# without `training`, i.e. in inference mode on moving statistics that are never
+# updated; TensorFlow 1's RMSPropOptimizer starts its accumulators at 1.
+PROTOCOLS = {
+    'paper': {('model', 'initial_slope'): 1.0, ('train', 'slope_annealing_rate'): 1.1,
+              ('model', 'bn_mode'): 'batch', ('model', 'rmsprop_initial_accumulator'): 0.0},
+    'original_code': {('model', 'initial_slope'): 1.0, ('train', 'slope_annealing_rate'): 1.0,
+                      ('model', 'bn_mode'): 'affine',
+                      ('model', 'rmsprop_initial_accumulator'): 1.0},
+}
 # Values filled in from SETUP when None in their own section.
 FROM_SETUP = {
     'exp': ('exp_name', 'pretrained_dir', 'seed'),
@@ -138,6 +152,10 @@ def resolve(config):
             if config[section][name] is None:
                 config[section][name] = setup[name]
     exp, data, model, train = (config[s] for s in ('exp', 'data', 'model', 'train'))
+    _choice(setup['protocol'], tuple(PROTOCOLS), 'protocol')
+    for (section, name), value in PROTOCOLS[setup['protocol']].items():
+        if config[section][name] is None:
+            config[section][name] = value
 
     _choice(model['gan_type'], GAN_TYPES, 'gan_type')
     _choice(model['optimizer'], OPTIMIZERS, 'optimizer')
@@ -160,7 +178,8 @@ def resolve(config):
     _positive(config, 'model', ('batch_size', 'z_dim', 'learning_rate', 'clip_value',
                                 'initial_slope', 'epsilon'))
     _positive(config, 'model', ('gp_coefficient', 'beta1', 'beta2', 'rmsprop_decay',
-                                'rmsprop_momentum'), strict=False)
+                                'rmsprop_momentum', 'rmsprop_initial_accumulator'),
+              strict=False)
     _positive(config, 'train', ('slope_annealing_rate', 'sample_every_steps',
                                 'sample_early_every_steps', 'checkpoints_to_keep'))
     _positive(config, 'train', ('num_epoch', 'max_steps', 'warmup_steps',
