@@ -1,15 +1,21 @@
-"""Reproduce the paper's four experiments: train, evaluate, rebuild figures and table.
+"""Reproduce the paper's four experiments under either protocol, the ablation that tells
+the two protocols apart, and more seeds; then rebuild the figures and figs/results.md.
 
-    python reproduce.py                           # the whole grid, 20 epochs each
-    python reproduce.py --runs mlp_mlp_round,mlp_mlp_bernoulli   # a subset
-    python reproduce.py --epochs 2 --exp-root exp/quick --figs-dir exp/quick/figs
-    python reproduce.py --report-only             # figures and results.md from disk
-    python reproduce.py data.training_data=...    # further overrides for every run
+    python reproduce.py                              # the paper's grid, protocol 'paper'
+    python reproduce.py --protocol original_code     # the grid as the authors' code ran it
+    python reproduce.py --group ablation             # batch normalization x slope annealing
+    python reproduce.py --group seeds --protocol original_code   # seeds 1 and 2 for claims 1, 5
+    python reproduce.py --runs mlp_mlp_round,mlp_mlp_bernoulli   # a subset of the group
+    python reproduce.py --report-only                # figures and results.md from the records
+    python reproduce.py data.training_data=...       # further overrides for every run
 
-A run already trained for the epochs asked is skipped, an interrupted one resumes
-from its latest checkpoint (main.py does that), a finished one is evaluated once on
---num-samples samples. The figures and FIGS_DIR/results.md are then rebuilt from
-whatever is on disk, runs not trained yet included as such.
+Each run is main.py in EXP_ROOT/<folder>/<run> (folder: the protocol, an ablation cell or
+<protocol>/seed<k>), 20 epochs: one already trained that long is skipped, an interrupted
+one resumes from its latest checkpoint, a finished one is evaluated once on
+--num-samples samples. Its record (settings, metrics, preactivation histogram, metrics
+along training, wall time, machine) then goes to FIGS_DIR/runs/<folder>/<run>.json and
+its last sample grids to FIGS_DIR/<folder>/. The report is built from these records
+alone, so a clone of the repository rebuilds it without the runs.
 """
 import argparse
 import csv
@@ -17,12 +23,15 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 
-from binarygan.evaluate import HISTOGRAM_JSON, METRICS_CSV, METRICS_JSON, compare_preactivations
-from binarygan.plots import plot_metric_curves, sample_grid_files
+from binarygan.configure import PROTOCOLS
+from binarygan.evaluate import HISTOGRAM_JSON, METRICS_CSV, METRICS_JSON
+from binarygan.metrics import notch_ratio
+from binarygan.plots import plot_metric_curves, plot_preactivation_histograms, sample_grid_files
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,20 +50,43 @@ GRID = [
     ('cnn_cnn_real', 'IV', 'cnn_real', 'cnn', 'wgan-gp', 'adam'),
 ]
 RUNS = {run[0]: run for run in GRID}
-# Final sample grids copied to FIGS_DIR as <run><suffix>.png (the original README's names).
+# The ablation that separates the protocols' two differences for WGAN-GP runs (where
+# RMSProp's start plays no part): {(batch normalization, slope): (folder, overrides)}.
+# Two of its cells are the protocols' own runs.
+ABLATION_CELLS = {
+    ('batch', 'annealed'): ('paper', ['protocol=paper']),
+    ('batch', 'fixed'): ('ablation/bn_batch-slope_fixed',
+                         ['protocol=paper', 'train.slope_annealing_rate=1.0']),
+    ('affine', 'annealed'): ('ablation/bn_affine-slope_annealed',
+                             ['protocol=paper', 'model.bn_mode=affine']),
+    ('affine', 'fixed'): ('original_code', ['protocol=original_code']),
+}
+ABLATION_RUNS = ['mlp_mlp_round', 'cnn_cnn_round', 'mlp_mlp_bernoulli', 'cnn_cnn_bernoulli']
+# More seeds of the comparisons behind claims 1 (DBNs vs SBNs) and 5 (CNNs vs MLPs).
+SEED_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli', 'cnn_cnn_round', 'cnn_cnn_bernoulli']
+EXTRA_SEEDS = (1, 2)
+GROUPS = ('grid', 'ablation', 'seeds')
+# Final sample grids copied to FIGS_DIR/<folder>/ as <run><suffix>.png (the original
+# README's names).
 GRID_FIGURES = {'binary': '', 'preactivated': '_preactivated',
                 'raw': '', 'threshold': '_test_round', 'bernoulli': '_test_bernoulli'}
 RUN_INFO = 'reproduce.json'
+RECORDS = 'runs'  # FIGS_DIR/runs/<folder>/<run>.json
 # Runs drawn beside an experiment's own in its FID and class-entropy figure: the
-# baseline its claim compares with, the binary-neuron MLP WGAN-GP runs of experiment I
-# (for the objectives of III and the CNNs of IV).
+# binary-neuron MLP WGAN-GP runs of experiment I (for the objectives of III and the CNNs
+# of IV).
 MLP_WGAN_GP_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli']
 CURVE_BASELINES = {'III': MLP_WGAN_GP_RUNS, 'IV': MLP_WGAN_GP_RUNS}
 # Two FIDs are similar within this factor; one beats another only when lower by more
-# than this share, so that the noise of a 10,000-sample estimate does not decide a verdict.
+# than this share, so that the noise of a 10,000-sample estimate does not decide a verdict;
+# with several seeds, a difference counts only when larger than the two runs' spreads.
 SIMILAR_FID_FACTOR = 1.5
 FID_MARGIN = 0.05
-BETTER_MEANS = f" (better: an FID lower by more than {FID_MARGIN:.0%})"
+BETTER_MEANS = (f" (better: an FID lower by more than {FID_MARGIN:.0%} and, with seeds, "
+                "by more than the two spreads together)")
+# The DBNs' notch: the bins at 0.5 below this share of their neighbours (the paper's
+# Figure 4: about 1/13).
+NOTCH_BELOW = 0.5
 
 
 class GridError(Exception):
@@ -99,26 +131,37 @@ def machine():
     return description
 
 
-def train_run(name, exp_root, epochs, overrides):
+def group_runs(group, protocol, names):
+    """[(folder, run, overrides)] of a group, for the runs ``names`` (None: its own)."""
+    if group == 'grid':
+        return [(protocol, name, [f'protocol={protocol}']) for name in names or RUNS]
+    if group == 'ablation':
+        return [(folder, name, overrides) for name in names or ABLATION_RUNS
+                for folder, overrides in ABLATION_CELLS.values()]
+    return [(f'{protocol}/seed{seed}', name, [f'protocol={protocol}', f'seed={seed}'])
+            for name in names or SEED_RUNS for seed in EXTRA_SEEDS]
+
+
+def train_run(folder, name, exp_root, epochs, overrides):
     """Train (or resume) a run until it has ``epochs`` epochs; False if it diverged."""
     _, _, preset_g, preset_d, gan_type, optimizer = RUNS[name]
-    exp_dir = os.path.join(exp_root, name)
+    exp_dir = os.path.join(exp_root, folder, name)
     done = len(read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
     if done >= epochs:
-        print(f"[{name}] trained for {done} epochs: skipped", flush=True)
+        print(f"[{folder}/{name}] trained for {done} epochs: skipped", flush=True)
         return True
-    print(f"[{name}] {'resuming at epoch ' + str(done + 1) if done else 'training'} "
+    print(f"[{folder}/{name}] {'resuming at epoch ' + str(done + 1) if done else 'training'} "
           f"({epochs} epochs)", flush=True)
     command = [sys.executable, os.path.join(ROOT, 'main.py'), f'preset_g={preset_g}',
                f'preset_d={preset_d}', f'gan_type={gan_type}', f'optimizer={optimizer}',
-               f'exp.exp_name={name}', f'exp.exp_root={exp_root}',
+               f'exp.exp_name={name}', f'exp.exp_root={os.path.join(exp_root, folder)}',
                f'train.num_epoch={epochs}', 'evaluate_along_training=true', *overrides]
     status = subprocess.run(command).returncode
     if status == 3:  # diverged: the message is printed; the other runs go on
         return False
     if status:
-        raise GridError(f"[{name}] main.py stopped with status {status}; run the same "
-                        "command again to go on", status)
+        raise GridError(f"[{folder}/{name}] main.py stopped with status {status}; run the "
+                        "same command again to go on", status)
     info = read_json(os.path.join(exp_dir, RUN_INFO)) or {}
     info.update(machine=machine(), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     with open(os.path.join(exp_dir, RUN_INFO), 'w') as f:
@@ -126,70 +169,129 @@ def train_run(name, exp_root, epochs, overrides):
     return True
 
 
-def evaluate_run(name, exp_root, num_samples):
-    """Evaluate the run's latest checkpoint unless that is already done."""
-    exp_dir = os.path.join(exp_root, name)
+def evaluate_run(exp_dir, num_samples):
+    """Evaluate the run's latest checkpoint unless that is already done (by this
+    evaluation: metrics of an earlier version lack the notch and artifact numbers)."""
     epochs = read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv'))
     metrics = read_json(os.path.join(exp_dir, 'eval', METRICS_JSON))
     if (metrics and epochs and metrics['step'] == int(epochs[-1]['step'])
-            and metrics['num_samples'] == num_samples):
-        print(f"[{name}] evaluated at step {metrics['step']}: skipped", flush=True)
+            and metrics['num_samples'] == num_samples and 'data_components' in metrics):
+        print(f"[{exp_dir}] evaluated at step {metrics['step']}: skipped", flush=True)
         return
-    print(f"[{name}] evaluating {num_samples} samples", flush=True)
+    print(f"[{exp_dir}] evaluating {num_samples} samples", flush=True)
     status = subprocess.run([sys.executable, '-m', 'binarygan.evaluate', exp_dir,
                              '--num-samples', str(num_samples)], cwd=ROOT).returncode
     if status:
-        raise GridError(f"[{name}] evaluation stopped with status {status}", status)
+        raise GridError(f"[{exp_dir}] evaluation stopped with status {status}", status)
 
 
-# -- report -----------------------------------------------------------------
-def run_record(name, exp_root):
-    """What is on disk about a run: epochs, wall time, machine, final metrics."""
-    exp_dir = os.path.join(exp_root, name)
+def archive_run(folder, name, exp_root, figs_dir):
+    """Write the evaluated run's record to FIGS_DIR/runs/<folder>/<run>.json and copy its
+    last sample grids to FIGS_DIR/<folder>/."""
+    exp_dir = os.path.join(exp_root, folder, name)
+    config = read_json(os.path.join(exp_dir, 'config.json'))
     epochs = read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv'))
-    return {
-        'name': name, 'exp_dir': exp_dir,
+    info = read_json(os.path.join(exp_dir, RUN_INFO)) or {}
+    metrics = read_json(os.path.join(exp_dir, 'eval', METRICS_JSON))
+    histogram = read_json(os.path.join(exp_dir, 'eval', HISTOGRAM_JSON))
+    metrics.pop('checkpoint')  # a path on the machine that trained it
+    record = {
+        'run': name, 'folder': folder,
+        'protocol': config['setup']['protocol'], 'seed': config['exp']['seed'],
+        'bn_mode': config['model']['bn_mode'],
+        'slope_annealing_rate': config['train']['slope_annealing_rate'],
         'epochs': len(epochs),
-        'hours': sum(float(row['seconds']) for row in epochs) / 3600,
-        'machine': (read_json(os.path.join(exp_dir, RUN_INFO)) or {}).get('machine', ''),
-        'metrics': read_json(os.path.join(exp_dir, 'eval', METRICS_JSON)),
+        'hours': round(sum(float(row['seconds']) for row in epochs) / 3600, 3),
+        'machine': info.get('machine', ''), 'finished': info.get('finished', ''),
+        'metrics': metrics,
+        'histogram': {key: histogram[key] for key in ('bin_edges', 'counts')},
         'along_training': read_rows(os.path.join(exp_dir, 'eval', METRICS_CSV)),
     }
+    path = os.path.join(figs_dir, RECORDS, folder, f'{name}.json')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(record, f, indent=1)
+    copy_final_grids(exp_dir, name, os.path.join(figs_dir, folder))
+    train_grid = os.path.join(exp_dir, 'samples', 'x_train.png')
+    if os.path.exists(train_grid):
+        shutil.copyfile(train_grid, os.path.join(figs_dir, 'train.png'))
 
 
-def copy_final_grids(record, figs_dir):
-    """The last sample grids of a run into ``figs_dir``; returns the file names."""
-    samples = os.path.join(record['exp_dir'], 'samples')
+def copy_final_grids(exp_dir, name, target_dir):
+    """The last sample grids of a run into ``target_dir`` as <run><suffix>.png."""
+    samples = os.path.join(exp_dir, 'samples')
     grids = sample_grid_files(samples)
     if not grids:
-        return []
+        return
+    os.makedirs(target_dir, exist_ok=True)
     last = os.path.basename(grids[-1]).rsplit('_', 1)[0]  # 'step_NNNNNN'
-    copied = []
     for kind, suffix in GRID_FIGURES.items():
         source = os.path.join(samples, f'{last}_{kind}.png')
         if os.path.exists(source):
-            target = f"{record['name']}{suffix}.png"
-            shutil.copyfile(source, os.path.join(figs_dir, target))
-            copied.append(target)
-    return copied
+            shutil.copyfile(source, os.path.join(target_dir, f"{name}{suffix}.png"))
 
 
-def share(record, key):
-    return record['metrics']['preactivated'][key]
+# -- records --------------------------------------------------------------------
+def load_records(figs_dir):
+    """{folder: {run: record}} of every record under FIGS_DIR/runs."""
+    records = {}
+    base = os.path.join(figs_dir, RECORDS)
+    for parent, _, names in os.walk(base):
+        for file_name in sorted(names):
+            if file_name.endswith('.json'):
+                folder = os.path.relpath(parent, base).replace(os.sep, '/')
+                records.setdefault(folder, {})[file_name[:-5]] = read_json(
+                    os.path.join(parent, file_name))
+    return records
+
+
+def with_seeds(records, protocol):
+    """{run: [record of seed 0, records of the extra seeds...]} of a protocol."""
+    runs = {name: [record] for name, record in records.get(protocol, {}).items()}
+    for seed in EXTRA_SEEDS:
+        for name, record in records.get(f'{protocol}/seed{seed}', {}).items():
+            runs.setdefault(name, []).append(record)
+    return runs
+
+
+def fid(record, variant=None):
+    variants = record['metrics']['variants']
+    return variants[variant or next(iter(variants))]['fid']
 
 
 def best(record, metric='fid'):
     """The run's best variant by ``metric`` (binary runs have one)."""
-    variants = record['metrics']['variants']
-    return min(variants.values(), key=lambda values: values[metric])
+    return min(record['metrics']['variants'].values(), key=lambda values: values[metric])
 
 
-def clearly_lower(fid, other):
-    return fid < (1. - FID_MARGIN) * other
+def mean_and_spread(values):
+    """Mean and sample standard deviation (0 for one value)."""
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.
 
 
-def similar(fid, other):
-    return max(fid, other) / min(fid, other) <= SIMILAR_FID_FACTOR
+def shown(values, digits=2):
+    mean, spread = mean_and_spread(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {spread:.{digits}f} ({len(values)} seeds)"
+
+
+def beyond_spread(a, b):
+    """Whether the means of ``a`` and ``b`` differ by more than their spreads together."""
+    (mean_a, spread_a), (mean_b, spread_b) = mean_and_spread(a), mean_and_spread(b)
+    return abs(mean_a - mean_b) > spread_a + spread_b
+
+
+def clearly_lower(a, b):
+    """FIDs ``a`` (over seeds) clearly lower than ``b``: by the margin and the spreads."""
+    return statistics.mean(a) < (1. - FID_MARGIN) * statistics.mean(b) and beyond_spread(a, b)
+
+
+def similar(a, b):
+    """FIDs within the similarity factor, or apart by no more than their spreads."""
+    mean_a, mean_b = statistics.mean(a), statistics.mean(b)
+    return (max(mean_a, mean_b) / min(mean_a, mean_b) <= SIMILAR_FID_FACTOR
+            or not beyond_spread(a, b))
 
 
 def tally(holds, missing):
@@ -200,14 +302,17 @@ def tally(holds, missing):
     return 'agrees' if all(holds) else 'partly agrees' if any(holds) else 'does not agree'
 
 
-def verdicts(records):
-    """The paper's claims with a verdict from the numbers: [(claim, verdict, evidence)]."""
+def verdicts(runs):
+    """The paper's claims with a verdict from the numbers: [(claim, verdict, evidence)];
+    ``runs`` is with_seeds() of one protocol."""
     def have(*names):
-        return all(records.get(name) and records[name]['metrics'] for name in names)
+        return all(name in runs for name in names)
 
-    def fid(name, variant=None):
-        variants = records[name]['metrics']['variants']
-        return variants[variant or next(iter(variants))]['fid']
+    def fids(name, variant=None):
+        return [fid(record, variant) for record in runs[name]]
+
+    def share(name, key):
+        return runs[name][0]['metrics']['preactivated'][key]
 
     claims = []
     pairs = [(f'{prefix}_round', f'{prefix}_bernoulli') for prefix in
@@ -215,26 +320,30 @@ def verdicts(records):
     present = [pair for pair in pairs if have(*pair)]
     claims.append((
         "DBNs and SBNs reach similar quality.",
-        tally([similar(fid(a), fid(b)) for a, b in present], 'no DBN/SBN pair evaluated'),
-        '; '.join(f"{a}: FID {fid(a):.2f} vs {b}: {fid(b):.2f}" for a, b in present)
-        + (f" (similar: within a factor {SIMILAR_FID_FACTOR})" if present else "")))
+        tally([similar(fids(a), fids(b)) for a, b in present], 'no DBN/SBN pair evaluated'),
+        '; '.join(f"{a}: FID {shown(fids(a))} vs {b}: {shown(fids(b))}" for a, b in present)
+        + (f" (similar: within a factor {SIMILAR_FID_FACTOR}, or apart by no more than the "
+           "spreads)" if present else "")))
 
     trio = ('mlp_mlp_round', 'mlp_mlp_bernoulli', 'mlp_mlp_real')
     if have(*trio):
-        mid = {name: share(records[name], 'share_0.4_to_0.6') for name in trio}
-        ends = {name: share(records[name], 'share_below_0.1_or_above_0.9') for name in trio}
-        notch = {name: histogram_notch(records[name]) for name in trio}
         dbn, sbn, real = trio
-        # The DBNs' notch: a dip at 0.5 at least 5 % deeper than the real-valued model's.
-        holds = (mid[dbn] > mid[sbn], notch[dbn] < 0.95 * notch[real], ends[sbn] > ends[dbn],
-                 ends[real] > ends[sbn])
+        mid = {name: share(name, 'share_0.4_to_0.6') for name in trio}
+        ends = {name: share(name, 'share_below_0.1_or_above_0.9') for name in trio}
+        notch = {name: runs[name][0]['histogram'] and notch_ratio(runs[name][0]['histogram'])
+                 for name in trio}
+        holds = [mid[dbn] > mid[sbn], ends[sbn] > ends[dbn], ends[real] > ends[sbn]]
+        if notch[dbn] is not None:
+            holds.append(notch[dbn] < NOTCH_BELOW)
         verdict = ('agrees' if all(holds) else 'does not agree' if not any(holds)
-                   else f'partly agrees ({sum(holds)} of 4 hold)')
+                   else f'partly agrees ({sum(holds)} of {len(holds)} hold)')
         evidence = ("share in [0.4, 0.6]: " + ', '.join(f"{name} {mid[name]:.1%}" for name in trio)
                     + "; share in [0, 0.1] ∪ [0.9, 1]: "
                     + ', '.join(f"{name} {ends[name]:.1%}" for name in trio)
-                    + "; density in (0.46, 0.54) over that in (0.38, 0.46) ∪ (0.54, 0.62): "
-                    + ', '.join(f"{name} {notch[name]:.2f}" for name in trio))
+                    + "; lower of the two 0.005-wide bins at 0.5 over their 8 neighbours "
+                    f"(a notch: below {NOTCH_BELOW}): "
+                    + ', '.join(f"{name} " + ('not measured' if notch[name] is None
+                                              else f"{notch[name]:.2f}") for name in trio))
     else:
         verdict, evidence = 'unclear (MLP WGAN-GP runs not all evaluated)', ''
     claims.append(("DBN preactivations: a flatter histogram (more values in the middle than "
@@ -246,14 +355,17 @@ def verdicts(records):
                    (('mlp_mlp_round', 'mlp_mlp_real'), ('mlp_mlp_bernoulli', 'mlp_mlp_real'),
                     ('cnn_cnn_round', 'cnn_cnn_real'), ('cnn_cnn_bernoulli', 'cnn_cnn_real'))
                    if have(binary, real)]
-    wins = [clearly_lower(fid(binary), min(fid(real, 'threshold'), fid(real, 'bernoulli')))
-            for binary, real in comparisons]
+
+    def binarized(real):  # the real-valued model's better test-time binarization
+        return min((fids(real, variant) for variant in ('threshold', 'bernoulli')),
+                   key=statistics.mean)
     claims.append((
         "Binary neurons do better than the real-valued model binarized at test time "
         "(threshold or Bernoulli).",
-        tally(wins, 'no pair evaluated'),
-        '; '.join(f"{binary}: FID {fid(binary):.2f} vs {real} threshold "
-                  f"{fid(real, 'threshold'):.2f}, Bernoulli {fid(real, 'bernoulli'):.2f}"
+        tally([clearly_lower(fids(binary), binarized(real)) for binary, real in comparisons],
+              'no pair evaluated'),
+        '; '.join(f"{binary}: FID {shown(fids(binary))} vs {real} threshold "
+                  f"{shown(fids(real, 'threshold'))}, Bernoulli {shown(fids(real, 'bernoulli'))}"
                   for binary, real in comparisons)
         + (BETTER_MEANS if comparisons else "")))
 
@@ -261,13 +373,13 @@ def verdicts(records):
     for neurons in ('round', 'bernoulli'):
         gp, wgan, gan = (f'{prefix}mlp_mlp_{neurons}' for prefix in ('', 'wgan_', 'gan_'))
         if have(gp, wgan, gan):
-            gp_m, gan_m = best(records[gp]), best(records[gan])
-            holds += [similar(fid(gp), fid(wgan)),
+            gp_m, gan_m = best(runs[gp][0]), best(runs[gan][0])
+            holds += [similar(fids(gp), fids(wgan)),
                       gan_m['class_entropy'] < gp_m['class_entropy']
                       and gan_m['min_class_share'] < gp_m['min_class_share']]
             evidence.append(
-                f"{neurons}: FID WGAN-GP {fid(gp):.2f}, WGAN {fid(wgan):.2f}, GAN "
-                f"{fid(gan):.2f}; class entropy / rarest digit WGAN-GP "
+                f"{neurons}: FID WGAN-GP {shown(fids(gp))}, WGAN {shown(fids(wgan))}, GAN "
+                f"{shown(fids(gan))}; class entropy / rarest digit WGAN-GP "
                 f"{gp_m['class_entropy']:.3f} / {gp_m['min_class_share']:.3f}, GAN "
                 f"{gan_m['class_entropy']:.3f} / {gan_m['min_class_share']:.3f}")
     claims.append((
@@ -277,111 +389,243 @@ def verdicts(records):
 
     pairs = [(f'mlp_mlp_{n}', f'cnn_cnn_{n}') for n in ('round', 'bernoulli', 'real')
              if have(f'mlp_mlp_{n}', f'cnn_cnn_{n}')]
-    wins = [clearly_lower(best(records[cnn])['fid'], best(records[mlp])['fid'])
-            for mlp, cnn in pairs]
+
+    def best_fids(name):
+        return [best(record)['fid'] for record in runs[name]]
     claims.append((
         "CNNs beat MLPs, with fewer parameters (0.53M vs 1.47M).",
-        tally(wins, 'no MLP/CNN pair evaluated'),
-        '; '.join(f"{cnn}: best FID {best(records[cnn])['fid']:.2f} vs {mlp}: "
-                  f"{best(records[mlp])['fid']:.2f}" for mlp, cnn in pairs)
+        tally([clearly_lower(best_fids(cnn), best_fids(mlp)) for mlp, cnn in pairs],
+              'no MLP/CNN pair evaluated'),
+        '; '.join(f"{cnn}: best FID {shown(best_fids(cnn))} vs {mlp}: {shown(best_fids(mlp))}"
+                  for mlp, cnn in pairs)
         + (BETTER_MEANS if pairs else "")))
     return claims
 
 
-def histogram_notch(record):
-    """Density of the preactivated outputs in (0.46, 0.54) over that in the 0.08 wide
-    windows beside it: below 1 where the histogram dips at 0.5 (a U-shape's curvature
-    alone also gives a little below 1)."""
-    histogram = read_json(os.path.join(record['exp_dir'], 'eval', HISTOGRAM_JSON))
-    edges, counts = histogram['bin_edges'], histogram['counts']
-    centres = [(a + b) / 2 for a, b in zip(edges, edges[1:])]
-    middle = [c for x, c in zip(centres, counts) if 0.46 < x < 0.54]
-    beside = [c for x, c in zip(centres, counts) if 0.38 < x < 0.46 or 0.54 < x < 0.62]
-    return (sum(middle) / len(middle)) / max(sum(beside) / len(beside), 1e-12)
+# -- report -----------------------------------------------------------------------
+def number(value, form='.3f'):
+    return '—' if value is None else format(value, form)
 
 
-def results_markdown(records, claims, epochs):
-    """figs/results.md: one row per run and variant, then the claims."""
-    floor = next((r['metrics']['fid_train_vs_test'] for r in records.values()
-                  if r['metrics']), None)
-    lines = ["# Results", "",
-             f"Paper's grid, {epochs} epochs per run, evaluated on the samples of the "
-             "latest checkpoint against the 10,000 binarized MNIST test images with the "
-             "project's reference classifier (`python -m binarygan.evaluate`). "
-             + (f"Floor: `fid_train_vs_test` = {floor:.3f} (10,000 real training images)."
-                if floor is not None else ""), "",
-             "| run | exp. | G | D | objective | variant | fid | inception score | class "
-             "entropy | min class share | ink density | preact. in [0.4, 0.6] | preact. in "
-             "[0, 0.1] ∪ [0.9, 1] | epochs | wall time (h) | machine |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+def run_rows(runs):
+    """Rows of the run table of one folder: a row per run and variant."""
+    lines = []
     for name, experiment, preset_g, preset_d, gan_type, _ in GRID:
-        record = records[name]
-        head = f"| {name} | {experiment} | {preset_g} | {preset_d} | {gan_type} "
-        if not record['metrics']:
-            lines.append(head + f"| — | not evaluated yet ({record['epochs']} epochs "
-                         "trained) |" + " |" * 9)
+        record = runs.get(name)
+        if record is None:
             continue
+        marker = ' †' if record.get('note') else ''
+        head = f"| {name}{marker} | {experiment} | {preset_g} | {preset_d} | {gan_type} "
+        preactivated = record['metrics']['preactivated']
+        notch = record['histogram'] and notch_ratio(record['histogram'])
         for variant, m in record['metrics']['variants'].items():
             lines.append(
                 head + f"| {variant} | {m['fid']:.2f} | {m['inception_score']:.2f} | "
                 f"{m['class_entropy']:.3f} | {m['min_class_share']:.3f} | "
-                f"{m['ink_density']:.3f} | {share(record, 'share_0.4_to_0.6'):.1%} | "
-                f"{share(record, 'share_below_0.1_or_above_0.9'):.1%} | "
-                f"{record['epochs']} | {record['hours']:.2f} | {record['machine']} |")
-    data_ink = next((r['metrics']['data_ink_density'] for r in records.values()
-                     if r['metrics']), None)
-    if data_ink is not None:
-        lines += ["", f"Ink density of the test images: {data_ink:.3f}."]
+                f"{m['ink_density']:.3f} | {number(m.get('isolated_pixels'))} | "
+                f"{number(m.get('components'))} | {preactivated['share_0.4_to_0.6']:.1%} | "
+                f"{preactivated['share_below_0.1_or_above_0.9']:.1%} | {number(notch, '.2f')} | "
+                f"{record['epochs']} | {record['hours']:.2f} | {record['seed']} | "
+                f"{record['machine']} |")
+    return lines
+
+
+RUN_TABLE_HEAD = [
+    "| run | exp. | G | D | objective | variant | FID | inception score | class entropy | "
+    "rarest digit | ink | isolated on-pixels / image | components / image | preact. in "
+    "[0.4, 0.6] | preact. in [0, 0.1] ∪ [0.9, 1] | notch at 0.5 | epochs | wall time (h) | "
+    "seed | machine |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+
+def headline_rows(records):
+    """Both protocols side by side: FID, class entropy and isolated on-pixels per run and
+    variant (seed 0)."""
+    protocols = list(PROTOCOLS)
+    lines = ["| run | variant | " + " | ".join(
+        f"FID `{p}` | class entropy `{p}` | isolated / image `{p}`" for p in protocols) + " |",
+        "|---|---|" + "---|---|---|" * len(protocols)]
+    for name in RUNS:
+        found = [records.get(protocol, {}).get(name) for protocol in protocols]
+        variants = next((r['metrics']['variants'] for r in found if r), None)
+        for variant in variants or []:
+            cells = []
+            for record in found:
+                m = record and record['metrics']['variants'].get(variant)
+                cells.append("— | — | —" if not m else
+                             f"{m['fid']:.2f} | {m['class_entropy']:.3f} | "
+                             f"{number(m.get('isolated_pixels'), '.2f')}")
+            lines.append(f"| {name} | {variant} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def ablation_section(records):
+    lines = ["## Ablation: batch normalization × slope annealing (WGAN-GP, seed 0)", "",
+             "Batch normalization with batch statistics (`batch`, the paper's text) or as "
+             "the original code ran it (`affine`: a learned scale and shift); slope annealed "
+             "(×1.1 after every epoch, the paper's text) or fixed at 1 (the original code). "
+             "`batch` + annealed is the `paper` protocol's run, `affine` + fixed the "
+             "`original_code` protocol's.", "",
+             "| run | batch normalization | slope | FID | class entropy | ink | isolated "
+             "on-pixels / image | components / image | preact. in [0.4, 0.6] | notch at 0.5 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    effects = []
+    for name in ABLATION_RUNS:
+        cells = {cell: records.get(folder, {}).get(name)
+                 for cell, (folder, _) in ABLATION_CELLS.items()}
+        if not any(cells.values()):
+            continue
+        for (bn_mode, slope), record in cells.items():
+            if record is None:
+                lines.append(f"| {name} | {bn_mode} | {slope} | not run yet |" + " |" * 6)
+                continue
+            m = best(record)
+            notch = record['histogram'] and notch_ratio(record['histogram'])
+            lines.append(
+                f"| {name} | {bn_mode} | {slope} | {m['fid']:.2f} | {m['class_entropy']:.3f} "
+                f"| {m['ink_density']:.3f} | {number(m.get('isolated_pixels'))} | "
+                f"{number(m.get('components'))} | "
+                f"{record['metrics']['preactivated']['share_0.4_to_0.6']:.1%} | "
+                f"{number(notch, '.2f')} |")
+        if all(cells.values()):
+            value = {cell: best(record)['fid'] for cell, record in cells.items()}
+            bn = statistics.mean(value[('affine', s)] - value[('batch', s)]
+                                 for s in ('annealed', 'fixed'))
+            slope = statistics.mean(value[(b, 'fixed')] - value[(b, 'annealed')]
+                                    for b in ('batch', 'affine'))
+            effects.append(f"{name}: batch → affine normalization changes the FID by "
+                           f"{bn:+.2f}, annealed → fixed slope by {slope:+.2f} (each the "
+                           "mean over the other factor's two settings).")
+    return lines + ([""] + effects if effects else [])
+
+
+def seeds_section(records):
+    lines = ["## Seeds (claims 1 and 5)", "",
+             "Mean ± standard deviation over the seeds that are in; a verdict counts a "
+             "difference only when it is larger than the two spreads together.", "",
+             "| protocol | run | seeds | FID | class entropy | isolated on-pixels / image |",
+             "|---|---|---|---|---|---|"]
+    found = False
+    for protocol in PROTOCOLS:
+        runs = with_seeds(records, protocol)
+        for name in SEED_RUNS:
+            if len(runs.get(name, [])) > 1:
+                found = True
+                chosen = [best(record) for record in runs[name]]
+                lines.append(
+                    f"| {protocol} | {name} | "
+                    f"{', '.join(str(r['seed']) for r in runs[name])} | "
+                    f"{shown([m['fid'] for m in chosen])} | "
+                    f"{shown([m['class_entropy'] for m in chosen], 3)} | "
+                    + (shown([m['isolated_pixels'] for m in chosen], 3)
+                       if all(m.get('isolated_pixels') is not None for m in chosen) else '—')
+                    + " |")
+    return lines if found else lines[:2] + ["No run with more than one seed yet."]
+
+
+def results_markdown(records):
+    """figs/results.md: the runs of each protocol, the ablation, the seeds, the claims."""
+    # Today's evaluation when there is one (older records lack the artifact numbers).
+    metrics = max((record['metrics'] for runs in records.values() for record in runs.values()),
+                  key=lambda metrics: 'data_isolated_pixels' in metrics)
+    lines = ["# Results", "",
+             "Every run trained 20 epochs on binarized MNIST (70,000 images) and was "
+             "evaluated on 10,000 samples of its last checkpoint against the 10,000 "
+             "binarized test images with the project's reference classifier "
+             "(`python -m binarygan.evaluate`). Two protocols: `paper` follows the paper's "
+             "text (slope ×1.1 after every epoch, batch normalization with batch "
+             "statistics); `original_code` runs as the authors' code did (slope fixed at 1, "
+             "batch normalization as a learned scale and shift, RMSProp's accumulators "
+             "starting at 1). Built by `python reproduce.py --report-only` from the records "
+             "in `figs/runs/`.", "",
+             f"Floor: FID of 10,000 real training images {metrics['fid_train_vs_test']:.3f}. "
+             f"Test images: ink {metrics['data_ink_density']:.3f}"
+             + (f", isolated on-pixels {metrics['data_isolated_pixels']:.3f} and components "
+                f"{metrics['data_components']:.3f} per image"
+                if 'data_isolated_pixels' in metrics else "") + ". "
+             "Notch at 0.5: the lower count of the two 0.005-wide histogram bins that meet "
+             "at 0.5 over the mean of the 4 bins on each side (1: no dip; the paper's "
+             "Figure 4 shows about 1/13)."]
+    lines += ["", "## Both protocols", ""] + headline_rows(records)
+    for protocol in PROTOCOLS:
+        runs = records.get(protocol, {})
+        lines += ["", f"## Protocol `{protocol}`", ""]
+        if not runs:
+            lines.append("No run evaluated yet.")
+            continue
+        notes = sorted({record['note'] for record in runs.values() if record.get('note')})
+        lines += RUN_TABLE_HEAD + run_rows(runs) + [""] + [f"† {note}."
+                                                                        for note in notes]
+        missing = [name for name in RUNS if name not in runs]
+        if missing:
+            lines.append(f"Not run yet: {', '.join(missing)}.")
+    lines += [""] + ablation_section(records) + [""] + seeds_section(records)
+    claims = {protocol: verdicts(with_seeds(records, protocol)) for protocol in PROTOCOLS}
     lines += ["", "## The paper's claims", "",
-              "| claim | verdict | numbers |", "|---|---|---|"]
-    lines += [f"| {claim} | {verdict} | {evidence} |" for claim, verdict, evidence in claims]
+              "| claim | " + " | ".join(f"`{p}`" for p in PROTOCOLS) + " | numbers |",
+              "|---|" + "---|" * len(PROTOCOLS) + "---|"]
+    for i, (claim, _, _) in enumerate(claims['paper']):
+        evidence = ' '.join(f"**{protocol}:** {claims[protocol][i][2] or '—'}"
+                            for protocol in PROTOCOLS)
+        lines.append(f"| {claim} | "
+                     + " | ".join(claims[protocol][i][1] for protocol in PROTOCOLS)
+                     + f" | {evidence} |")
     return '\n'.join(lines) + '\n'
 
 
-def report(exp_root, figs_dir, epochs):
-    """Rebuild the figures and results.md from what is on disk."""
-    os.makedirs(figs_dir, exist_ok=True)
-    records = {name: run_record(name, exp_root) for name in RUNS}
+def report(figs_dir):
+    """Rebuild the figures and results.md from the records in FIGS_DIR/runs; False, with
+    nothing written, when there is none."""
+    records = load_records(figs_dir)
+    if not any(records.values()):
+        return False
     made = []
-    for record in records.values():
-        if record['metrics']:  # finished and evaluated: its last grids are final
-            made += copy_final_grids(record, figs_dir)
-    train_grid = next((os.path.join(r['exp_dir'], 'samples', 'x_train.png')
-                       for r in records.values()
-                       if os.path.exists(os.path.join(r['exp_dir'], 'samples', 'x_train.png'))),
-                      None)
-    if train_grid:
-        shutil.copyfile(train_grid, os.path.join(figs_dir, 'train.png'))
-        made.append('train.png')
-    for arch in ('mlp', 'cnn'):
-        trio = [records[f'{arch}_{arch}_{n}'] for n in ('round', 'bernoulli', 'real')]
-        evaluated = [r['exp_dir'] for r in trio if r['metrics']]
-        if len(evaluated) > 1:
-            compare_preactivations(evaluated, os.path.join(
-                figs_dir, f'{arch}_preactivation_histograms.png'))
-            made.append(f'{arch}_preactivation_histograms.png')
-    for experiment in dict.fromkeys(run[1] for run in GRID):
-        own = [run[0] for run in GRID if run[1] == experiment]
-        if not any(records[name]['along_training'] for name in own):
-            continue
-        curves = {}
-        for name in CURVE_BASELINES.get(experiment, []) + own:
-            for variant in dict.fromkeys(r['variant'] for r in records[name]['along_training']):
-                rows = [r for r in records[name]['along_training'] if r['variant'] == variant]
-                label = name if variant == 'binary' else f'{name} ({variant})'
-                curves[label] = rows
-        plot_metric_curves(curves, os.path.join(figs_dir, f'metrics_exp_{experiment}.png'))
-        made.append(f'metrics_exp_{experiment}.png')
+    for folder, runs in records.items():
+        for arch in ('mlp', 'cnn'):
+            trio = {f"{name} ({runs[name]['protocol']})": runs[name]['histogram']
+                    for name in (f'{arch}_{arch}_{n}' for n in ('round', 'bernoulli', 'real'))
+                    if name in runs and runs[name]['histogram']}
+            if len(trio) > 1:
+                path = os.path.join(folder, f'{arch}_preactivation_histograms.png')
+                plot_preactivation_histograms(trio, os.path.join(figs_dir, path))
+                made.append(path)
+        for experiment in dict.fromkeys(run[1] for run in GRID):
+            own = [run[0] for run in GRID if run[1] == experiment]
+            if not any(runs.get(name, {}).get('along_training') for name in own):
+                continue
+            curves = {}
+            for name in CURVE_BASELINES.get(experiment, []) + own:
+                rows = runs.get(name, {}).get('along_training', [])
+                for variant in dict.fromkeys(row['variant'] for row in rows):
+                    label = name if variant == 'binary' else f'{name} ({variant})'
+                    curves[label] = [row for row in rows if row['variant'] == variant]
+            path = os.path.join(folder, f'metrics_exp_{experiment}.png')
+            plot_metric_curves(curves, os.path.join(figs_dir, path))
+            made.append(path)
+    for name in ABLATION_RUNS:
+        cells = {f"BN {bn_mode}, slope {slope}": records[folder][name]['histogram']
+                 for (bn_mode, slope), (folder, _) in ABLATION_CELLS.items()
+                 if records.get(folder, {}).get(name, {}).get('histogram')}
+        if len(cells) > 1:
+            path = os.path.join('ablation', f'{name}_preactivation_histograms.png')
+            plot_preactivation_histograms(cells, os.path.join(figs_dir, path))
+            made.append(path)
     with open(os.path.join(figs_dir, 'results.md'), 'w') as f:
-        f.write(results_markdown(records, verdicts(records), epochs))
+        f.write(results_markdown(records))
     made.append('results.md')
     print(f"Report: {len(made)} files in {figs_dir}: {', '.join(made)}")
-    return records
+    return True
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--runs', help="comma-separated runs (default: all): " +
+    parser.add_argument('--protocol', default='paper', choices=list(PROTOCOLS),
+                        help="the protocol of the grid and the seeds (default: paper)")
+    parser.add_argument('--group', default='grid', choices=GROUPS,
+                        help="grid: the paper's ten runs; ablation: batch normalization x "
+                             "slope annealing; seeds: seeds 1 and 2 of the runs behind claims "
+                             "1 and 5")
+    parser.add_argument('--runs', help="comma-separated runs of the group (default: all): " +
                         ', '.join(RUNS))
     parser.add_argument('--epochs', type=int, default=20)
     parser.add_argument('--num-samples', type=int, default=10000,
@@ -389,11 +633,11 @@ def main(argv=None):
     parser.add_argument('--exp-root', default=os.path.join('exp', 'reproduction'))
     parser.add_argument('--figs-dir', default='figs')
     parser.add_argument('--report-only', action='store_true',
-                        help="only rebuild the figures and results.md from disk")
+                        help="only rebuild the figures and results.md from the records")
     parser.add_argument('overrides', nargs='*', help="key=value for every run's main.py")
     args = parser.parse_args(argv)
-    names = args.runs.split(',') if args.runs else list(RUNS)
-    unknown = [name for name in names if name not in RUNS]
+    names = args.runs.split(',') if args.runs else None
+    unknown = [name for name in names or [] if name not in RUNS]
     if unknown:
         print(f"error: unknown run {unknown[0]!r}; valid: {', '.join(RUNS)}", file=sys.stderr)
         return 2
@@ -404,16 +648,21 @@ def main(argv=None):
     exp_root = os.path.abspath(args.exp_root)
     try:
         if not args.report_only:
-            for number, name in enumerate(names, 1):
-                print(f"== run {number}/{len(names)}: {name}", flush=True)
-                if train_run(name, exp_root, args.epochs, args.overrides):
-                    evaluate_run(name, exp_root, args.num_samples)
+            runs = group_runs(args.group, args.protocol, names)
+            for number, (folder, name, overrides) in enumerate(runs, 1):
+                print(f"== run {number}/{len(runs)}: {folder}/{name}", flush=True)
+                if train_run(folder, name, exp_root, args.epochs, overrides + args.overrides):
+                    evaluate_run(os.path.join(exp_root, folder, name), args.num_samples)
+                    archive_run(folder, name, exp_root, args.figs_dir)
     except GridError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.status
     except KeyboardInterrupt:
         return 130
-    report(exp_root, args.figs_dir, args.epochs)
+    if not report(args.figs_dir):
+        print(f"error: no run records in {os.path.join(args.figs_dir, RECORDS)}: train and "
+              "evaluate runs first (python reproduce.py)", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from binarygan import UserError, configure
 from binarygan.data import load_mnist
-from binarygan.metrics import fid, gaussian_fit
+from binarygan.metrics import artifact_metrics, fid, gaussian_fit
 
 # Everything that makes the cached classifier what it is; the record must match it.
 SETTINGS = {
@@ -66,6 +66,7 @@ class Reference:
         self.test_features, self.test_probabilities = self.score(test_images)
         self.test_fit = gaussian_fit(self.test_features)
         self.data_ink_density = float(test_images.mean())
+        self.data_artifacts = artifact_metrics(test_images)
 
     def score(self, images):
         """(penultimate-layer features, class probabilities) of images in [0, 1]."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from binarygan import UserError, configure
 from binarygan.classifier import reference
-from binarygan.metrics import preactivation_histogram, sample_metrics
+from binarygan.metrics import notch_ratio, preactivation_histogram, sample_metrics
 from binarygan.plots import plot_preactivation_histograms, plot_training_metrics
 
 GENERATE_BATCH = 1000
@@ -28,7 +28,7 @@ METRICS_JSON, METRICS_CSV, METRICS_PLOT = 'metrics.json', 'metrics.csv', 'metric
 HISTOGRAM_JSON, HISTOGRAM_PLOT = 'preactivation_histogram.json', 'preactivation_histogram.png'
 NEURON_NAMES = {'round': 'DBNs', 'bernoulli': 'SBNs', 'real': 'real-valued'}
 CSV_METRICS = ('fid', 'inception_score', 'class_entropy', 'min_class_share',
-               'mean_confidence', 'ink_density')
+               'mean_confidence', 'ink_density', 'isolated_pixels', 'components')
 
 
 def score_generator(gan, reference, num_samples):
@@ -117,8 +117,10 @@ def evaluate_experiment(exp_dir, num_samples=10000, checkpoint=None, classifier_
         'checkpoint': path,
         'fid_train_vs_test': ref.record['fid_train_vs_test'],
         'data_ink_density': ref.data_ink_density,
+        **{f'data_{key}': value for key, value in ref.data_artifacts.items()},
         'classifier_test_accuracy': ref.record['test_accuracy'],
-        'preactivated': {key: histogram[key] for key in shares},
+        'preactivated': {**{key: histogram[key] for key in shares},
+                         'notch_ratio': notch_ratio(histogram)},
         'variants': variants,
     }
     with open(os.path.join(eval_dir, METRICS_JSON), 'w') as f:
@@ -168,7 +170,8 @@ def evaluate_along_training(gan, config, epoch, step):
     for name, values in variants.items():
         rows.append({'epoch': epoch, 'step': step, 'variant': name,
                      'seconds': f'{seconds:.2f}',
-                     **{key: f'{values[key]:.6g}' for key in CSV_METRICS}})
+                     **{key: '' if values[key] is None else f'{values[key]:.6g}'
+                        for key in CSV_METRICS}})
     with open(path, 'w', newline='') as f:
         writer = csv.DictWriter(f, header)
         writer.writeheader()
@@ -195,14 +198,21 @@ def format_table(metrics):
              f"set; fid_train_vs_test {metrics['fid_train_vs_test']:.3f}, data ink density "
              f"{metrics['data_ink_density']:.3f}",
              f"{'variant':<10}{'fid':>9}{'incep.':>8}{'entropy':>9}{'min share':>10}"
-             f"{'confid.':>9}{'ink':>7}"]
+             f"{'confid.':>9}{'ink':>7}{'isolated':>10}{'components':>12}"]
     for name, m in metrics['variants'].items():
+        artifacts = ''.join('-'.rjust(width) if m[key] is None else f"{m[key]:{width}.3f}"
+                            for key, width in (('isolated_pixels', 10), ('components', 12)))
         lines.append(f"{name:<10}{m['fid']:9.3f}{m['inception_score']:8.3f}"
                      f"{m['class_entropy']:9.3f}{m['min_class_share']:10.3f}"
-                     f"{m['mean_confidence']:9.3f}{m['ink_density']:7.3f}")
+                     f"{m['mean_confidence']:9.3f}{m['ink_density']:7.3f}{artifacts}")
+    lines.append(f"test images: isolated on-pixels {metrics['data_isolated_pixels']:.3f}, "
+                 f"components {metrics['data_components']:.3f} per image")
     shares = metrics['preactivated']
+    notch = shares['notch_ratio']
     lines.append(f"preactivated outputs in [0.4, 0.6]: {shares['share_0.4_to_0.6']:.2%}; "
-                 f"in [0, 0.1] or [0.9, 1]: {shares['share_below_0.1_or_above_0.9']:.2%}")
+                 f"in [0, 0.1] or [0.9, 1]: {shares['share_below_0.1_or_above_0.9']:.2%}; "
+                 f"notch at 0.5 (0.005 bins): "
+                 + ('no values there' if notch is None else f"{notch:.2f} of its neighbours"))
     return '\n'.join(lines)
 
 

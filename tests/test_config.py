@@ -3,8 +3,10 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+
 from binarygan import configure
-from conftest import ROOT
+from conftest import ROOT, quick_run_args
 
 
 def test_defaults_are_the_papers_main_model():
@@ -51,3 +53,55 @@ def test_resuming_ignores_settings_the_code_no_longer_reads():
     assert configure.differences(saved, requested) == []
     saved['train']['n_critic'] = 3
     assert configure.differences(saved, requested) == ['train.n_critic']
+
+
+def flattened(config):
+    return {(section, key): value for section, values in config.items()
+            for key, value in values.items()}
+
+
+def test_protocols_set_exactly_the_settings_they_name():
+    paper, original = (flattened(configure.load([f'protocol={name}']))
+                       for name in ('paper', 'original_code'))
+    assert {key for key in paper if paper[key] != original[key]} == {
+        ('setup', 'protocol'), ('model', 'bn_mode'), ('train', 'slope_annealing_rate'),
+        ('model', 'rmsprop_initial_accumulator')}
+    for name, config in (('paper', paper), ('original_code', original)):
+        for key, value in configure.PROTOCOLS[name].items():
+            assert config[key] == value, (name, key)
+    assert (original[('model', 'bn_mode')], original[('train', 'slope_annealing_rate')],
+            original[('model', 'initial_slope')]) == ('affine', 1.0, 1.0)
+    # A value given for one of its settings is used instead of the protocol's.
+    mixed = configure.load(['protocol=original_code', 'model.bn_mode=batch'])
+    assert mixed['model']['bn_mode'] == 'batch'
+    assert mixed['train']['slope_annealing_rate'] == 1.0
+
+
+def test_an_experiment_refuses_to_resume_under_another_protocol(tmp_path, synthetic_data,
+                                                                capsys):
+    import main
+    args = quick_run_args(synthetic_data, tmp_path, 'exp.exp_name=run')
+    assert main.main(args) == 0
+    capsys.readouterr()
+    assert main.main(args + ['protocol=original_code']) == 2
+    line = capsys.readouterr().err.strip()
+    assert "exists with other settings (model.bn_mode 'batch' -> 'affine'; " \
+           "model.rmsprop_initial_accumulator 0.0 -> 1.0; setup.protocol 'paper' -> " \
+           "'original_code' and 1 more)" in line
+
+
+def test_rmsprop_of_the_original_code_starts_its_accumulators_at_one():
+    import tensorflow as tf
+    from binarygan.gan import make_optimizer
+    gradient = np.array([0.5, -2.0, 1e-3], np.float32)
+    for protocol, start in (('paper', 0.), ('original_code', 1.)):
+        model = configure.load([f'protocol={protocol}', 'optimizer=rmsprop'])['model']
+        variable = tf.Variable(np.zeros(3, np.float32))
+        optimizer = make_optimizer(model)
+        optimizer.build([variable])
+        optimizer.apply_gradients([(tf.constant(gradient), variable)])
+        # TensorFlow 1's RMSPropOptimizer: ms = decay ms + (1 - decay) g^2, from `start`;
+        # the variable moves by lr g / sqrt(ms + epsilon).
+        ms = 0.9 * start + 0.1 * gradient.astype(np.float64) ** 2
+        np.testing.assert_allclose(variable.numpy(), -1e-4 * gradient / np.sqrt(ms + 1e-8),
+                                   rtol=1e-5)

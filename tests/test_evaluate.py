@@ -17,7 +17,8 @@ from binarygan.train import run
 from conftest import ROOT, mnist_mirror, quick_run_args, read_csv, scalar_and_image_events
 
 METRIC_KEYS = {'fid', 'inception_score', 'class_entropy', 'min_class_share',
-               'mean_confidence', 'ink_density'}
+               'mean_confidence', 'ink_density', 'isolated_pixels', 'components'}
+ARTIFACT_KEYS = {'isolated_pixels', 'components'}  # of binary images only
 
 
 def test_classifier_reaches_99_percent_on_the_binarized_test_set(classifier_dir, capsys):
@@ -84,7 +85,9 @@ def test_evaluation_along_training_and_of_a_finished_experiment(
         rows = read_csv(eval_dir / 'metrics.csv')
         assert [(int(r['epoch']), int(r['step']), r['variant']) for r in rows] == [
             (epoch, 4 * epoch, name) for epoch in (1, 2) for name in names]
-        assert all(np.isfinite(float(r[key])) for r in rows for key in METRIC_KEYS)
+        for row in rows:
+            assert all(np.isfinite(float(row[key])) for key in METRIC_KEYS - ARTIFACT_KEYS)
+            assert all((row[key] == '') == (row['variant'] == 'raw') for key in ARTIFACT_KEYS)
         assert (eval_dir / 'metrics.png').stat().st_size > 0
         scalars, _ = scalar_and_image_events(tmp_path / preset_g / 'logs')
         for row in rows:
@@ -98,9 +101,13 @@ def test_evaluation_along_training_and_of_a_finished_experiment(
         metrics = json.loads((eval_dir / 'metrics.json').read_text())
         assert metrics['step'] == 4 and metrics['num_samples'] == 500
         assert 0 < metrics['fid_train_vs_test'] < 1
+        # The binarized test images: 0.0056 isolated on-pixels and 1.03 components each.
+        assert metrics['data_isolated_pixels'] == pytest.approx(0.0056, abs=1e-4)
+        assert metrics['data_components'] == pytest.approx(1.03, abs=0.01)
         assert list(metrics['variants']) == names
         for values in metrics['variants'].values():
             assert set(values) == METRIC_KEYS
+            assert (values['isolated_pixels'] is None) == (values is metrics['variants'].get('raw'))
             assert values['fid'] > 10 * metrics['fid_train_vs_test']  # 8 steps of training
             assert 1 <= values['inception_score'] <= 10
             assert 0 <= values['class_entropy'] <= 1 and 0 <= values['min_class_share'] <= 0.1

@@ -1,6 +1,7 @@
 """The grid runner on a two-run grid with tiny settings."""
 import json
 import os
+import shutil
 
 import reproduce
 from conftest import mnist_mirror, read_csv
@@ -25,7 +26,7 @@ def modification_times(folder):
 
 def test_grid_resumes_a_short_run_skips_finished_ones_and_rebuilds_the_report(
         tmp_path, synthetic_data, classifier_dir, capfd):
-    exp = tmp_path / 'exp'
+    exp = tmp_path / 'exp' / 'paper'
     # A run one epoch long, as left by an interrupted grid.
     assert reproduce.main(grid_args(tmp_path, synthetic_data, classifier_dir, 1,
                                     runs='mlp_mlp_bernoulli')) == 0
@@ -34,43 +35,63 @@ def test_grid_resumes_a_short_run_skips_finished_ones_and_rebuilds_the_report(
     capfd.readouterr()
     assert reproduce.main(grid_args(tmp_path, synthetic_data, classifier_dir, 2)) == 0
     out = capfd.readouterr().out
-    assert '[mlp_mlp_round] training (2 epochs)' in out
-    assert '[mlp_mlp_bernoulli] resuming at epoch 2' in out
+    assert '[paper/mlp_mlp_round] training (2 epochs)' in out
+    assert '[paper/mlp_mlp_bernoulli] resuming at epoch 2' in out
+    figs = tmp_path / 'figs'
     for name in RUNS.split(','):
         assert [row['step'] for row in read_csv(exp / name / 'logs/epoch.csv')] == ['4', '8']
         metrics = json.loads((exp / name / 'eval/metrics.json').read_text())
         assert metrics['step'] == 8 and metrics['num_samples'] == 300
         assert [row['epoch'] for row in read_csv(exp / name / 'eval/metrics.csv')] == ['1', '2']
-        assert json.loads((exp / name / reproduce.RUN_INFO).read_text())['machine']
+        record = json.loads((figs / 'runs' / 'paper' / f'{name}.json').read_text())
+        assert record['protocol'] == 'paper' and record['seed'] == 0
+        assert record['bn_mode'] == 'batch' and record['slope_annealing_rate'] == 1.1
+        assert record['epochs'] == 2 and record['machine']
+        assert record['metrics']['variants'] == metrics['variants']
+        assert sum(record['histogram']['counts']) == 300 * 784
+        assert [row['epoch'] for row in record['along_training']] == ['1', '2']
 
     checkpoints = {name: modification_times(exp / name / 'checkpoints')
                    for name in RUNS.split(',')}
     assert reproduce.main(grid_args(tmp_path, synthetic_data, classifier_dir, 2)) == 0
     out = capfd.readouterr().out
     for name in RUNS.split(','):
-        assert f'[{name}] trained for 2 epochs: skipped' in out
-        assert f'[{name}] evaluated at step 8: skipped' in out
+        assert f'[paper/{name}] trained for 2 epochs: skipped' in out
+        assert f'[{exp / name}] evaluated at step 8: skipped' in out
         assert modification_times(exp / name / 'checkpoints') == checkpoints[name]
 
-    figs = tmp_path / 'figs'
-    for path in figs.iterdir():
+    # The report needs the records only: without the runs it rebuilds the same figures.
+    shutil.rmtree(tmp_path / 'exp')
+    for path in figs.rglob('*.png'):
         path.unlink()
+    (figs / 'results.md').unlink()
     assert reproduce.main(grid_args(tmp_path, synthetic_data, classifier_dir, 2)
                           + ['--report-only']) == 0
     assert 'evaluating' not in capfd.readouterr().out
-    assert {path.name for path in figs.iterdir()} == {
-        'train.png', 'mlp_mlp_round.png', 'mlp_mlp_round_preactivated.png',
-        'mlp_mlp_bernoulli.png', 'mlp_mlp_bernoulli_preactivated.png',
-        'mlp_preactivation_histograms.png', 'metrics_exp_I-II.png', 'results.md'}
+    # No ablation figure: of its cells only the paper protocol's runs are in.
+    assert {str(path.relative_to(figs)) for path in figs.rglob('*.png')} == {
+        'paper/mlp_preactivation_histograms.png', 'paper/metrics_exp_I-II.png'}
     table = (figs / 'results.md').read_text()
-    fid = json.loads((exp / 'mlp_mlp_round/eval/metrics.json').read_text())
+    fid = json.loads((figs / 'runs/paper/mlp_mlp_round.json').read_text())['metrics']
     assert f"| mlp_mlp_round | I-II | mlp_round | mlp | wgan-gp | binary | " \
            f"{fid['variants']['binary']['fid']:.2f} |" in table
-    assert '| cnn_cnn_real | IV | cnn_real | cnn | wgan-gp | — | not evaluated yet (0 epochs' \
-        in table
+    assert 'Not run yet: mlp_mlp_real, gan_mlp_mlp_round' in table
+    assert '## Protocol `original_code`\n\nNo run evaluated yet.' in table
     claims = [line for line in table.splitlines() if line.startswith('| DBNs and SBNs')]
-    assert len(claims) == 1 and 'unclear' not in claims[0] and 'mlp_mlp_bernoulli: ' in claims[0]
-    assert table.count('unclear') == 4  # the other claims need runs not in this grid
+    assert len(claims) == 1 and claims[0].split(' | ')[1] != 'unclear (no DBN/SBN pair ' \
+        'evaluated)'
+
+
+def test_report_without_records_refuses_and_leaves_figs_as_they_are(tmp_path, capsys):
+    figs = tmp_path / 'figs'
+    figs.mkdir()
+    (figs / 'results.md').write_text('the committed results\n')
+    assert reproduce.main(['--report-only', '--figs-dir', str(figs)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: no run records in {figs / 'runs'}: train and evaluate runs first "
+                   "(python reproduce.py)"]
+    assert [path.name for path in figs.iterdir()] == ['results.md']
+    assert (figs / 'results.md').read_text() == 'the committed results\n'
 
 
 def test_unknown_run_is_refused_in_one_line(tmp_path, capsys):
@@ -80,41 +101,42 @@ def test_unknown_run_is_refused_in_one_line(tmp_path, capsys):
     assert not os.listdir(tmp_path)
 
 
-def constructed_records(tmp_path, fids, notched=('mlp_mlp_round',)):
-    """Records of every run with the given FIDs; histograms with a notch where named."""
-    records = {}
+def constructed_runs(fids, notched=('mlp_mlp_round',), seeds=None):
+    """with_seeds()-like runs of every run with the given FIDs (``seeds``: {run: FIDs of
+    more seeds}); 0.005-wide histograms with the bins at 0.5 empty where named."""
+    runs = {}
     for name in reproduce.RUNS:
-        exp_dir = tmp_path / name
-        (exp_dir / 'eval').mkdir(parents=True)
-        edges = [i / 50 for i in range(51)]
-        counts = [0 if name in notched and 22 <= i < 28 else 10 for i in range(50)]
-        (exp_dir / 'eval' / 'preactivation_histogram.json').write_text(
-            json.dumps({'bin_edges': edges, 'counts': counts}))
+        counts = [0 if name in notched and i in (99, 100) else 10 for i in range(200)]
+        histogram = {'bin_edges': [i / 200 for i in range(201)], 'counts': counts}
         real = name.endswith('_real')
-        variants = {variant: {'fid': fids[name] * factor, 'class_entropy': 0.99,
-                              'min_class_share': 0.09}
-                    for variant, factor in ((('raw', 1.), ('threshold', 1.), ('bernoulli', 1.2))
-                                            if real else (('binary', 1.),))}
-        if name.startswith('gan_'):
-            for values in variants.values():
-                values.update(class_entropy=0.8, min_class_share=0.01)
         mid = {'round': 0.1, 'bernoulli': 0.05, 'real': 0.02}[name.split('_')[-1]]
         ends = {'round': 0.5, 'bernoulli': 0.7, 'real': 0.9}[name.split('_')[-1]]
-        records[name] = {'exp_dir': str(exp_dir), 'metrics': {
-            'variants': variants,
-            'preactivated': {'share_0.4_to_0.6': mid, 'share_below_0.1_or_above_0.9': ends}}}
-    return records
+        runs[name] = []
+        for seed, value in enumerate([fids[name], *(seeds or {}).get(name, [])]):
+            variants = {variant: {'fid': value * factor, 'class_entropy': 0.99,
+                                  'min_class_share': 0.09}
+                        for variant, factor in ((('raw', 1.), ('threshold', 1.),
+                                                 ('bernoulli', 1.2))
+                                                if real else (('binary', 1.),))}
+            if name.startswith('gan_'):
+                for values in variants.values():
+                    values.update(class_entropy=0.8, min_class_share=0.01)
+            runs[name].append({'seed': seed, 'histogram': histogram, 'metrics': {
+                'variants': variants,
+                'preactivated': {'share_0.4_to_0.6': mid, 'share_below_0.1_or_above_0.9': ends}}})
+    return runs
 
 
-def test_claims_get_verdicts_from_the_numbers(tmp_path):
+def test_claims_get_verdicts_from_the_numbers():
     fids = {name: 20. for name in reproduce.RUNS}
     fids.update(mlp_mlp_real=30., cnn_cnn_round=10., cnn_cnn_bernoulli=11., cnn_cnn_real=15.)
-    claims = reproduce.verdicts(constructed_records(tmp_path / 'a', fids))
+    claims = reproduce.verdicts(constructed_runs(fids))
     assert [verdict for _, verdict, _ in claims] == ['agrees'] * 5
+    assert 'mlp_mlp_round 0.00, mlp_mlp_bernoulli 1.00' in claims[1][2]  # the notch ratios
 
     fids.update(mlp_mlp_bernoulli=45., wgan_mlp_mlp_round=60., cnn_cnn_round=25.,
                 cnn_cnn_bernoulli=50.)
-    claims = reproduce.verdicts(constructed_records(tmp_path / 'b', fids, notched=()))
+    claims = reproduce.verdicts(constructed_runs(fids, notched=()))
     verdicts = [verdict for _, verdict, _ in claims]
     assert verdicts[0] == 'partly agrees'  # one of four DBN/SBN pairs is within 1.5x
     assert verdicts[1] == 'partly agrees (3 of 4 hold)'  # no notch for the DBNs
@@ -125,6 +147,27 @@ def test_claims_get_verdicts_from_the_numbers(tmp_path):
 
     # An FID lower by less than 5 % is no win: the real-valued CNN at 29 against 30.
     fids.update(cnn_cnn_real=29.)
-    claims = reproduce.verdicts(constructed_records(tmp_path / 'c', fids))
+    claims = reproduce.verdicts(constructed_runs(fids))
     assert claims[4][1] == 'does not agree'
     assert 'cnn_cnn_real: best FID 29.00 vs mlp_mlp_real: 30.00' in claims[4][2]
+
+
+def test_verdicts_count_a_difference_only_beyond_the_seed_spread():
+    fids = {name: 20. for name in reproduce.RUNS}
+    fids.update(mlp_mlp_real=30., cnn_cnn_round=17., cnn_cnn_bernoulli=17., cnn_cnn_real=30.)
+    # One seed each: the CNNs' 17 is 15 % below the MLPs' 20, a win.
+    assert reproduce.verdicts(constructed_runs(fids))[4][1] == 'partly agrees'
+    # Seeds 14, 17, 20 against 19, 20, 21: means 17 and 20, standard deviations 3 and 1,
+    # a difference of 3 within the spreads (4): no win, for DBNs and SBNs alike.
+    seeds = {'cnn_cnn_round': [14., 20.], 'cnn_cnn_bernoulli': [14., 20.],
+             'mlp_mlp_round': [19., 21.], 'mlp_mlp_bernoulli': [19., 21.]}
+    claim = reproduce.verdicts(constructed_runs(fids, seeds=seeds))[4]
+    assert claim[1] == 'does not agree'
+    assert 'cnn_cnn_round: best FID 17.00 ± 3.00 (3 seeds) vs mlp_mlp_round: 20.00 ± 1.00 ' \
+        '(3 seeds)' in claim[2]
+    # Claim 1: DBNs at 20 and SBNs at 40 are 2x apart, but with spreads of 12 each
+    # (seeds 8, 20, 32 and 28, 40, 52) the difference does not count.
+    fids.update(mlp_mlp_bernoulli=40.)
+    seeds = {'mlp_mlp_round': [8., 32.], 'mlp_mlp_bernoulli': [28., 52.]}
+    assert reproduce.verdicts(constructed_runs(fids))[0][1] == 'partly agrees'
+    assert reproduce.verdicts(constructed_runs(fids, seeds=seeds))[0][1] == 'agrees'
