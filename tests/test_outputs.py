@@ -1,5 +1,7 @@
 """What a run shows and leaves behind: progress, TensorBoard events, loss plot, animation."""
 import io
+import subprocess
+import sys
 
 import imageio.v2 as imageio
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 import main
 from binarygan import progress
 from binarygan.progress import Progress
-from conftest import quick_run_args, read_csv, scalar_and_image_events
+from conftest import ROOT, quick_run_args, read_csv, scalar_and_image_events
 
 
 def test_end_of_training_artefacts_and_tensorboard_events(tmp_path, synthetic_data, capsys):
@@ -78,3 +80,15 @@ def test_progress_without_a_terminal(verbose, lines):
     quiet.iteration(0, 1, 1, 0.2, -1.5, 2.25)
     quiet.epoch(0, 2, 20., -1.5, 2.25, 1.)
     assert len(log.getvalue().splitlines()) == lines and '\r' not in log.getvalue()
+
+
+def test_tensorflow_starts_quietly_without_verbose(tmp_path, synthetic_data):
+    done = subprocess.run([sys.executable, 'main.py', *quick_run_args(
+        synthetic_data, tmp_path, 'exp.exp_name=quiet')], cwd=ROOT, capture_output=True,
+        text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith('Done: step 3')
+    chatter = [line for line in done.stderr.splitlines()
+               if any(word in line for word in ('cuda', 'oneDNN', 'absl', 'I0000', 'E0000',
+                                                'W0000'))]
+    assert chatter == []
