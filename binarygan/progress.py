@@ -70,6 +70,7 @@ class Progress:
         self.live = self.stream.isatty() and not verbose
         self.start = self.last_shown = time.time()
         self.previous = None  # the end of the previous iteration, if it is to be measured
+        self.compiled = set()  # the numbers of critic steps that iterations have had
         self.shown = False
 
     def position(self, steps_done):
@@ -82,12 +83,14 @@ class Progress:
 
     def iteration(self, step, n_critic, seconds, d_loss, g_loss):
         """Generator step ``step`` (from 0) is done, after ``n_critic`` critic steps; the
-        networks' steps took ``seconds``. The time between two calls is measured for the
-        ETA, except after the first (which traces and compiles the steps)."""
+        networks' steps took ``seconds``. The time since the previous call goes into the
+        ETA, except for the first iteration of each number of critic steps (which traces
+        and compiles the steps for it) and the first after the end of an epoch."""
         now = time.time()
-        if self.previous is not None:
+        if self.previous is not None and n_critic in self.compiled:
             self.eta.add(n_critic, now - self.previous)
         self.previous = now
+        self.compiled.add(n_critic)
         done = step + 1
         eta = clock(self.eta.seconds_left(done))
         status = f"step {done}/{self.last_step} | {self.position(done)}"

@@ -102,14 +102,17 @@ def test_progress_bar_on_a_terminal(monkeypatch):
         "g_loss    2.2500 ")
     clock[0] += 0.875  # 1/16 s per critic step, 1/4 s per generator step
     bar.iteration(1, 10, 0.8, -1.5, 2.25)
+    clock[0] += 3.  # compiling for 2 critic steps: not measured
+    bar.iteration(2, 2, 3., -1.5, 2.25)
     clock[0] += 0.375
-    bar.iteration(2, 2, 0.3, -1.5, 2.25)  # too soon to redraw
-    assert terminal.getvalue().count('\r') == 2
+    bar.iteration(3, 2, 0.3, -1.5, 2.25)  # too soon to redraw
+    assert terminal.getvalue().count('\r') == 3
     clock[0] += 0.375
-    bar.iteration(3, 2, 0.3, -1.5, 2.25)
-    # Steps 4 to 299: 296 generator steps and 294 * 2 + 2 * 10 critic steps: 74 + 38 s.
+    bar.iteration(4, 2, 0.3, -1.5, 2.25)
+    # Steps 5 to 299: 295 generator steps and 293 * 2 + 2 * 10 critic steps.
+    assert 295 / 4 + 606 / 16 == 111.625
     assert terminal.getvalue().endswith(
-        "\r[....................] step 4/300 | epoch 1/3 | ETA 1:52 | d_loss   -1.5000 | "
+        "\r[....................] step 5/300 | epoch 1/3 | ETA 1:51 | d_loss   -1.5000 | "
         "g_loss    2.2500 ")
     bar.epoch(0, 100, 20., -1.5, 2.25, 1.)
     assert terminal.getvalue().endswith(
@@ -125,9 +128,11 @@ def test_progress_without_a_terminal_a_line_a_minute(monkeypatch):
     for step in range(7):
         clock[0] += 20.
         quiet.iteration(step, critic_steps_for(step, SMALL_SCHEDULE), 19., -1.5, 2.25)
-    # 20 s whatever the critic steps: 20 s per generator step.
+    # At step 3, only step 1 measured (10 critic steps in 20 s): 20 / 11 s per critic step
+    # and per generator step; 297 generator and 295 * 2 + 2 * 10 critic steps left.
+    # At step 6, steps 3 to 5 too (2 critic steps in 20 s): 20 s per generator step.
     assert log.getvalue() == (
-        "step 3/300 | epoch 1/3, batch 3/100 | 1:00 elapsed, ETA 1:39:00 | "
+        "step 3/300 | epoch 1/3, batch 3/100 | 1:00 elapsed, ETA 27:29 | "
         "d_loss    -1.5000 | g_loss     2.2500\n"
         "step 6/300 | epoch 1/3, batch 6/100 | 2:00 elapsed, ETA 1:38:00 | "
         "d_loss    -1.5000 | g_loss     2.2500\n")
