@@ -20,9 +20,9 @@ def test_end_of_training_artefacts_and_tensorboard_events(tmp_path, synthetic_da
                                     'train.num_epoch=2', 'train.max_steps=0')) == 0
     exp_dir = tmp_path / 'run'
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1] == (f"Done: step 8, epoch 2/2. In {exp_dir}: losses.png, samples.gif, samples/, "
-                       f"logs/ (CSV; TensorBoard: tensorboard --logdir {exp_dir / 'logs'}) "
-                       "and checkpoints/")
+    assert out[-1] == (f"Done: step 8, epoch 2/2. In {exp_dir}: losses.png, samples.gif, "
+                       f"samples/, logs/ (CSV; TensorBoard: tensorboard --logdir "
+                       f"{exp_dir / 'logs'}) and checkpoints/")
     assert len([line for line in out if line.startswith('epoch ')]) == 2  # not a terminal
 
     plot = imageio.imread(exp_dir / 'losses.png')
