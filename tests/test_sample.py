@@ -59,8 +59,9 @@ def test_same_seed_same_samples_elsewhere_and_from_a_given_checkpoint(trained, t
                         checkpoint]) == 0  # named after the checkpoint's step
     np.testing.assert_array_equal(
         np.load(exp_dir / 'samples' / 'sampled_000002_preactivated.npy'), a)
-    assert not np.array_equal(np.load(exp_dir / 'samples' / 'sampled_000003_preactivated.npy')[:5],
-                              a[:5])
+    assert sample.main([str(exp_dir), '--num', '16', '--seed', '7', '--out',
+                        str(tmp_path / 'latest')]) == 0  # ckpt-3
+    assert not np.array_equal(np.load(tmp_path / 'latest_preactivated.npy'), a)
     assert sorted(os.listdir(tmp_path / 'new')) == sorted(
         f'{name}_{output}.{ending}' for name in 'abc' for output in ('binary', 'preactivated')
         for ending in ('png', 'npy'))
