@@ -59,13 +59,16 @@ class OneLineErrors(argparse.ArgumentParser):
 def main(argv=None):
     parser = OneLineErrors(prog='python -m binarygan.sample',
                            description=__doc__.splitlines()[0])
-    parser.add_argument('exp_dir', help='an experiment folder, e.g. exp/<experiment name>')
-    parser.add_argument('--num', type=int, default=64, help='samples to draw (default 64)')
-    parser.add_argument('--out', help="the files' path without its ending; default: "
-                        "EXP_DIR/samples/sampled_<step>")
-    parser.add_argument('--checkpoint', help="a checkpoint (e.g. EXP_DIR/checkpoints/ckpt-"
-                        "1000) or a folder of them; default: the experiment's latest")
-    parser.add_argument('--seed', type=int, default=0, help='seed of the noise (default 0)')
+    parser.add_argument('exp_dir', metavar='EXP_DIR',
+                        help='an experiment folder, e.g. exp/<experiment name>')
+    parser.add_argument('--num', type=int, default=64, metavar='N',
+                        help='samples to draw (default 64)')
+    parser.add_argument('--out', metavar='FILE', help="the files' path without its ending; "
+                        "default: EXP_DIR/samples/sampled_<step>")
+    parser.add_argument('--checkpoint', metavar='PATH', help="a checkpoint (e.g. EXP_DIR/"
+                        "checkpoints/ckpt-1000) or a folder of them; default: the latest")
+    parser.add_argument('--seed', type=int, default=0, metavar='S',
+                        help='seed of the noise (default 0)')
     args = parser.parse_args(argv)
     try:
         written, path, step = sample_experiment(args.exp_dir, args.num, args.out,
