@@ -75,9 +75,10 @@ SETUP = {
     # exp/<experiment name>/eval/ (see the README).
 
     'verbose': False,
-    # True to print every iteration's losses; False to print once an epoch,
-    # with a progress bar (losses, iterations per second, ETA) in between when
-    # the output is a terminal.
+    # True to print every iteration's losses, and TensorFlow's start-up
+    # messages; False to print once an epoch and, in between, a progress bar
+    # (steps, epoch, the time left of the whole run, losses) on a terminal, or
+    # else such a line every minute.
 
     'seed': 0,
     # Random seed of weights, batches, noise and stochastic neurons: the same

@@ -17,7 +17,8 @@ import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-from binarygan import Diverged, Interrupted, UserError, configure  # noqa: E402
+from binarygan import (Diverged, Interrupted, UserError, configure,  # noqa: E402
+                       start_tensorflow)
 
 EXIT_BAD_INPUT, EXIT_DIVERGED = 2, 3
 
@@ -32,6 +33,7 @@ def main(argv=None, set_threads=False):
     try:
         from binarygan.train import run
         config = configure.load(argv)
+        start_tensorflow(config['train']['verbose'])
         if set_threads:
             from binarygan.gan import batch_parts, set_cpu_threads
             set_cpu_threads(batch_parts(config['model'], config['train']))

@@ -1,10 +1,38 @@
 """BinaryGAN: GANs with binary neurons at the generator's output (Dong & Yang, 2018)."""
 import os
+import sys
+import tempfile
 
 # oneDNN kernels for convolutions and XLA's matrix products: 1.5-1.7x faster training
 # on x86 CPUs (bench.py), float32 as before; TensorFlow's CUDA builds leave them off.
 # Read when TensorFlow is imported; export TF_ENABLE_ONEDNN_OPTS=0 to compare.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+
+
+def start_tensorflow(verbose=False):
+    """Import TensorFlow and find its devices, without its start-up chatter unless
+    ``verbose``. TF_CPP_MIN_LOG_LEVEL does not reach what its libraries log while they
+    load (absl's messages from before its logging starts, tensorflow#100442), so file
+    descriptor 2 goes to a temporary file meanwhile, which is shown if this fails."""
+    if verbose:
+        import tensorflow as tf
+        return tf
+    sys.stderr.flush()
+    stderr = os.dup(2)
+    with tempfile.TemporaryFile() as chatter:
+        os.dup2(chatter.fileno(), 2)
+        try:
+            import tensorflow as tf
+            tf.config.list_physical_devices()  # on a machine without a GPU: a cuInit error
+        except BaseException:
+            os.dup2(stderr, 2)
+            chatter.seek(0)
+            os.write(2, chatter.read())
+            raise
+        finally:
+            os.dup2(stderr, 2)
+            os.close(stderr)
+    return tf
 
 
 class UserError(Exception):

@@ -24,6 +24,15 @@ def critic_steps_for(step, train_config):
     return tc['n_critic']
 
 
+def critic_steps_before(step, train_config):
+    """Critic steps of generator steps 0 to ``step`` - 1: the sum of critic_steps_for."""
+    tc = train_config
+    first, every = tc['warmup_steps'], tc['n_critic_warmup_every']
+    # The first steps, then the multiples of `every` from `first` on.
+    warmup = min(step, first) + max(0, -(-step // every) - -(-first // every))
+    return tc['n_critic'] * step + (tc['n_critic_warmup'] - tc['n_critic']) * warmup
+
+
 def sample_due(step, train_config):
     tc = train_config
     return (step % tc['sample_every_steps'] == 0
@@ -292,15 +301,16 @@ def run(config):
     epoch_start = time.time() - seconds_before
     logs = open_logs(dirs['logs'], step, epoch)
     summaries = Summaries(dirs['logs'], step)
-    progress = Progress(train['verbose'], train['num_epoch'], num_batch)
-    progress.start_epoch(step - epoch * num_batch)
+    all_steps = train['num_epoch'] * num_batch
+    progress = Progress(train['verbose'], train['num_epoch'], num_batch,
+                        all_steps if max_steps is None else min(max_steps, all_steps),
+                        lambda s: critic_steps_before(s, train))
     try:
         with StopSignals() as stop:
             while epoch < train['num_epoch'] and (max_steps is None or step < max_steps):
                 batch = step - epoch * num_batch
                 if batch == 0:
                     gan.shuffle()
-                    progress.start_epoch(0)
                 if train['sample_along_training'] and sample_due(step, train):
                     save_samples(gan, sample_z, step, dirs['samples'], grid, summaries)
                 n_critic = critic_steps_for(step, train)
@@ -321,7 +331,7 @@ def run(config):
                     progress.clear()
                     raise diverged(f"{nonfinite} at step {step} (epoch {epoch + 1}, batch "
                                    f"{batch})", manager, exp_dir)
-                progress.iteration(epoch, batch, step, seconds, d_loss, g_loss)
+                progress.iteration(step, n_critic, seconds, d_loss, g_loss)
                 d_sum, g_sum, count = d_sum + d_loss, g_sum + g_loss, count + 1
                 step += 1
                 epoch_done = batch + 1 == num_batch
@@ -355,6 +365,7 @@ def run(config):
             log.close()
         summaries.close()
     made = end_of_training_pictures(exp_dir, dirs)
-    print(f"Done: step {step}, epoch {epoch}. In {exp_dir}: {', '.join(made + ['samples/'])}, "
-          f"logs/ (CSV; TensorBoard: tensorboard --logdir {dirs['logs']}) and checkpoints/")
+    print(f"Done: step {step}, {progress.position(step)}. In {exp_dir}: "
+          f"{', '.join(made + ['samples/'])}, logs/ (CSV; TensorBoard: tensorboard --logdir "
+          f"{dirs['logs']}) and checkpoints/")
     return gan

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import main
 from binarygan.gan import BinaryGAN
+from binarygan.stop_signals import STOPPING, StopSignals
 from binarygan.train import CsvLog
 from conftest import (ROOT, quick_run_args, read_csv, scalar_and_image_events,
                       write_synthetic_data)
@@ -93,6 +94,7 @@ def test_stopped_run_resumes_with_the_same_losses(tmp_path, reference, signum, s
     stopped_at = latest_step(exp_dir)
     if signum != signal.SIGKILL:  # the iteration under way was finished and saved
         assert len(read_csv(exp_dir / 'logs/batch.csv')) == stopped_at
+        assert stderr.strip().splitlines()[-2] == STOPPING  # said when the signal came
         assert stderr.strip().splitlines()[-1] == (
             f"{signum.name} after step {stopped_at - 1}: training stopped, checkpoint "
             f"{latest_checkpoint(exp_dir)} saved; resume with: "
@@ -102,6 +104,18 @@ def test_stopped_run_resumes_with_the_same_losses(tmp_path, reference, signum, s
     assert steps <= REFERENCE_STEPS, "stopped too late to compare"
     assert main.main(run_args(data, tmp_path, 'stopped', f'train.max_steps={steps}')) == 0
     assert_same_as_reference(exp_dir, reference_logs, steps)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_first_stop_signal_is_recorded_and_said_at_once_the_second_acts(signum, capfd):
+    with StopSignals() as stop:
+        os.kill(os.getpid(), signum)
+        assert stop.received == signum
+        assert capfd.readouterr().err == STOPPING + '\n'
+        if signum == signal.SIGINT:  # Python's own handler again: KeyboardInterrupt
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signum)
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 def test_log_drops_the_rows_after_the_checkpoint_and_a_row_cut_short(tmp_path):
