@@ -35,7 +35,7 @@ def main(argv=None, set_threads=False):
         if set_threads:
             from binarygan.gan import batch_parts, set_cpu_threads
             set_cpu_threads(batch_parts(config['model'], config['train']))
-        run(config)
+        run(config, ['python', 'main.py', *argv])
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
