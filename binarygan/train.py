@@ -424,5 +424,6 @@ def _run(config, lock, command):
         summaries.close()
     made = end_of_training_pictures(exp_dir, dirs)
     print(f"Done: step {step}, epoch {epoch}. In {exp_dir}: {', '.join(made + ['samples/'])}, "
-          f"logs/ (CSV; TensorBoard: tensorboard --logdir {shlex.quote(dirs['logs'])}) and checkpoints/")
+          f"logs/ (CSV; TensorBoard: tensorboard --logdir {shlex.quote(dirs['logs'])}) "
+          "and checkpoints/")
     return gan
