@@ -268,9 +268,13 @@ def resolve(config):
         data['training_data'] = os.path.join(root, str(data['training_data']))
     for name in ('eval_mnist_dir', 'classifier_dir'):
         train[name] = os.path.join(root, str(train[name]))
-    if train['evaluate_along_training'] and not os.path.isdir(train['eval_mnist_dir']):
-        raise UserError(f"train.eval_mnist_dir {train['eval_mnist_dir']} does not exist: "
-                        "evaluation needs the MNIST files with labels")
+    if train['evaluate_along_training']:
+        if not os.path.exists(train['eval_mnist_dir']):
+            raise UserError(f"train.eval_mnist_dir {train['eval_mnist_dir']} does not exist: "
+                            "evaluation needs the MNIST files with labels")
+        for name in ('eval_mnist_dir', 'classifier_dir'):
+            if os.path.exists(train[name]) and not os.path.isdir(train[name]):
+                raise UserError(f"train.{name} {train[name]} is a file, not a folder")
     return config
 
 

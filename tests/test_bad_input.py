@@ -135,6 +135,12 @@ def test_evaluation_along_training_without_the_mnist_files(capsys, tmp_path, syn
                                           f'train.eval_mnist_dir={tmp_path}/none'),
                    tmp_path / 'exp')
     assert f"train.eval_mnist_dir {tmp_path}/none does not exist" in line
+    (tmp_path / 'afile').write_text('not a folder')
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp',
+                                          'evaluate_along_training=true',
+                                          f'train.classifier_dir={tmp_path}/afile'),
+                   tmp_path / 'exp')
+    assert f"train.classifier_dir {tmp_path}/afile is a file, not a folder" in line
 
 
 def test_batch_larger_than_the_training_set(capsys, tmp_path, synthetic_data):
