@@ -85,6 +85,11 @@ def setting_type(config, section, name):
     return NONE_DEFAULT_TYPES[name] if default is None else type(default)
 
 
+def _path(value):
+    """A path setting as an absolute path: ~ expanded, relative to the project folder."""
+    return os.path.join(project_root(), os.path.expanduser(str(value)))
+
+
 def _parse_value(text, kind, default, key):
     if default is None and text in NONE_WORDS:  # back to "filled in when it starts"
         return None
@@ -256,18 +261,17 @@ def resolve(config):
     if (not name.strip() or os.sep in name or name in ('.', '..') or not name.isprintable()
             or len(name.encode()) > 255):
         raise UserError(f"experiment name {name!r} must be a plain folder name")
-    root = project_root()
-    exp['exp_root'] = os.path.join(root, exp['exp_root'])
+    exp['exp_root'] = _path(exp['exp_root'])
     exp['exp_dir'] = os.path.join(exp['exp_root'], exp['exp_name'])
     for what, path in (('exp.exp_root', exp['exp_root']), ('experiment', exp['exp_dir'])):
         if os.path.exists(path) and not os.path.isdir(path):
             raise UserError(f"{what} {path} is a file, not a folder")
     if exp['pretrained_dir'] is not None:
-        exp['pretrained_dir'] = os.path.join(root, str(exp['pretrained_dir']))
+        exp['pretrained_dir'] = _path(exp['pretrained_dir'])
     if data['training_data_location'] == 'hd':
-        data['training_data'] = os.path.join(root, str(data['training_data']))
+        data['training_data'] = _path(data['training_data'])
     for name in ('eval_mnist_dir', 'classifier_dir'):
-        train[name] = os.path.join(root, str(train[name]))
+        train[name] = _path(train[name])
     if train['evaluate_along_training']:
         if not os.path.exists(train['eval_mnist_dir']):
             raise UserError(f"train.eval_mnist_dir {train['eval_mnist_dir']} does not exist: "

@@ -42,6 +42,9 @@ def _lock(folder):
         raise UserError(f"experiment {folder} is in use by {_holder(folder)}: wait for it "
                         "to end or stop it, or give another exp_name=... to start another "
                         "experiment") from None
+    except OSError as e:  # a file system without locks
+        os.close(fd)
+        raise UserError(f"cannot lock the experiment folder {folder}: {e.strerror}") from None
     return fd
 
 
@@ -73,7 +76,7 @@ class ExperimentLock:
         except OSError as e:
             raise UserError(f"cannot create the experiment folder {self.folder}: "
                             f"{e.strerror}") from None
-        self.fd = _lock(self.folder)
+        self.fd = _lock(self.folder)  # refused if another run took the new folder first
 
     def announce(self):
         """Write who holds the folder, for a run that is refused meanwhile (one that

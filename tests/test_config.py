@@ -74,3 +74,11 @@ def test_settings_that_default_to_none_are_read_as_their_type():
     config = configure.load(['model.bn_mode=none', 'exp_name=None', 'protocol=original_code'])
     assert config['model']['bn_mode'] == 'affine'
     assert config['exp']['exp_name'] == 'binarygan_wgan-gp_g_mlp_round_d_mlp'
+
+
+def test_paths_expand_the_home_folder():
+    config = configure.load(['data.training_data=~/x.npy', 'exp.exp_root=~/runs',
+                             'pretrained_dir=~/runs/a', 'exp_name=b'])
+    assert config['data']['training_data'] == os.path.expanduser('~/x.npy')
+    assert config['exp']['exp_dir'] == os.path.expanduser('~/runs/b')
+    assert config['exp']['pretrained_dir'] == os.path.expanduser('~/runs/a')
