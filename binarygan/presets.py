@@ -114,3 +114,6 @@ def check_network(network, key):
             raise UserError(f"{key}: layer {layer!r} is not of the form "
                             f"{LAYER_FORMS[layer[0]]} (norm None or 'bn', act None, "
                             "'relu' or 'lrelu')")
+    if not any(layer[0] in ('dense', 'conv', 'transconv') for layer in network):
+        raise UserError(f"{key} has no layer with weights (dense, conv or transconv): "
+                        "nothing to train")

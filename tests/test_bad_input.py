@@ -109,6 +109,8 @@ def refused(capsys, args, exp_root):
                                                  "act) (norm None or 'bn', act None"),
     ("model.net_d=[('maxpool', (2, 2, 'full'))]", "is not of the form ('maxpool', "
                                                   "(pool, strides, 'valid' or 'same'))"),
+    ("model.net_d=[('maxpool', (28, 28, 'valid')), ('reshape', (1,))]",
+     "model.net_d has no layer with weights (dense, conv or transconv): nothing to train"),
     # experiment names that are not a plain folder name
     ('exp_name=a/b', "experiment name 'a/b' must be a plain folder name"),
     ('exp_name=..', "experiment name '..' must be a plain folder name"),
@@ -154,7 +156,7 @@ def test_batch_larger_than_the_training_set(capsys, tmp_path, synthetic_data):
      "the discriminator (model.net_d) gives shape (28, 28, 1), not one score per image"),
     ("model.net_g=[('dense', 784, None, None), ('reshape', (28, 28))]",
      "the generator (model.net_g) gives shape (28, 28), not the images' (28, 28, 1)"),
-    ("model.net_d=[('reshape', (100,))]",
+    ("model.net_d=[('reshape', (100,)), ('dense', 1, None, None)]",
      "the discriminator's layer ('reshape', (100,)) does not fit its input of shape (28, 28, 1)"),
 ])
 def test_custom_network_that_does_not_fit(capsys, tmp_path, synthetic_data, network, message):

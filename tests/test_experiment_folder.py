@@ -101,3 +101,21 @@ def test_finished_experiment_is_left_as_it_is(capsys, tmp_path, synthetic_data):
         f"experiment {exp_root / 'done'} is finished (epoch 1 of 1, step 4); to train it "
         f"longer: {shlex.join(['python', 'main.py', *longer, 'train.num_epoch=11'])}"]
     assert snapshot(exp_root) == before
+
+
+def test_new_experiment_created_by_another_run_meanwhile(capsys, tmp_path, synthetic_data,
+                                                         monkeypatch):
+    from binarygan import train
+    load = train.load_training_data
+
+    def load_while_another_run_creates_the_folder(*args):
+        (tmp_path / 'raced').mkdir()
+        return load(*args)
+
+    monkeypatch.setattr(train, 'load_training_data', load_while_another_run_creates_the_folder)
+    capsys.readouterr()
+    assert main.main(quick_run_args(synthetic_data, tmp_path, 'exp.exp_name=raced')) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: experiment {tmp_path / 'raced'} was created by another run while this one "
+        "was starting: rerun the command to resume it"]
+    assert snapshot(tmp_path / 'raced') == {}  # nothing of this run's in it
