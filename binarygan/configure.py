@@ -47,6 +47,7 @@ NONE_DEFAULT_TYPES = {
 NONE_WORDS = ('None', 'none', 'null')
 INT32_MAX = 2 ** 31 - 1  # batch_size, z_dim and the critic steps are int32 tensors
 SEED_MAX = 2 ** 32 - 1   # numpy's RandomState takes seeds from 0 to this
+FLOAT32_MAX = 3.4028234663852886e38  # the float settings become float32 tensors
 # Values that may change when an experiment is resumed: they do not change
 # what has been trained so far.
 RESUMABLE_CHANGES = {
@@ -155,6 +156,9 @@ def _positive(config, section, names, minimum=0, strict=True):
         value = config[section][name]
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{section}.{name} must be a finite number, not {value!r}")
+        if isinstance(value, float) and abs(value) > FLOAT32_MAX:
+            raise UserError(f"{section}.{name} must be at most {FLOAT32_MAX:.4g} (TensorFlow "
+                            f"float32), not {value!r}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 value <= minimum if strict else value < minimum):
             relation = 'greater than' if strict else 'at least'

@@ -83,6 +83,8 @@ def refused(capsys, args, exp_root):
     ('model.initial_slope=-inf', "model.initial_slope must be a finite number, not -inf"),
     ('model.gp_coefficient=nan', "model.gp_coefficient must be a finite number, not nan"),
     ('model.epsilon=inf', "model.epsilon must be a finite number, not inf"),
+    ('model.gp_coefficient=1e39', "model.gp_coefficient must be at most 3.403e+38 (TensorFlow "
+                                  "float32), not 1e+39"),
     ('model.beta1=1', "model.beta1 must be below 1, not 1.0"),
     ('model.rmsprop_momentum=1', "model.rmsprop_momentum must be below 1, not 1.0"),
     ('seed=-1', "seed must be an integer from 0 to 4294967295, not -1"),
