@@ -77,7 +77,7 @@ def default_config():
             for section, name in SECTIONS.items()}
 
 
-def setting_type(config, section, name):
+def _setting_type(config, section, name):
     """The type a setting is read as: its default's, for a None default its SETUP
     counterpart's or NONE_DEFAULT_TYPES's."""
     default = config[section][name]
@@ -123,6 +123,7 @@ def _parse_value(text, kind, default, key):
         return kind(value)
     return text
 
+
 def apply_overrides(config, overrides):
     """Apply ``key=value`` strings (``--key=value`` also accepted) in place."""
     defaults = copy.deepcopy(config)
@@ -141,7 +142,7 @@ def apply_overrides(config, overrides):
             prefix = '' if section == 'setup' else section + '.'
             raise UserError(f"unknown key {key!r}; valid: "
                             + ', '.join(prefix + k for k in config[section]))
-        config[section][name] = _parse_value(text, setting_type(defaults, section, name),
+        config[section][name] = _parse_value(text, _setting_type(defaults, section, name),
                                              defaults[section][name], key)
     return config
 
