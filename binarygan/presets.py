@@ -111,9 +111,10 @@ def check_network(network, key):
             raise UserError(f"{key}: {layer!r} is not a layer: a tuple starting with "
                             f"{', '.join(LAYER_FORMS)}")
         if not _layer_fits_its_form(layer):
+            values = (" (norm None or 'bn', act None, 'relu' or 'lrelu')"
+                      if layer[0] in ('dense', 'conv', 'transconv') else '')
             raise UserError(f"{key}: layer {layer!r} is not of the form "
-                            f"{LAYER_FORMS[layer[0]]} (norm None or 'bn', act None, "
-                            "'relu' or 'lrelu')")
+                            f"{LAYER_FORMS[layer[0]]}{values}")
     if not any(layer[0] in ('dense', 'conv', 'transconv') for layer in network):
         raise UserError(f"{key} has no layer with weights (dense, conv or transconv): "
                         "nothing to train")

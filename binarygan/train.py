@@ -132,8 +132,9 @@ def prepare_experiment(config):
     pretrained = config['exp']['pretrained_dir']
     if own is None and pretrained is not None:
         if not os.path.isdir(pretrained):
-            raise UserError(f"pretrained_dir {pretrained} is not a folder: give an "
-                            "experiment folder that has checkpoints/")
+            what = 'is a file' if os.path.exists(pretrained) else 'does not exist'
+            raise UserError(f"pretrained_dir {pretrained} {what}: give an experiment folder "
+                            "that has checkpoints/")
         own = find_checkpoint(pretrained)
         if own is None:
             raise UserError(f"pretrained_dir {pretrained} holds no checkpoint: give an "

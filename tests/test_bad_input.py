@@ -250,10 +250,10 @@ def test_folders_that_are_files(capsys, tmp_path, synthetic_data):
     line = refused(capsys, quick_run_args(synthetic_data, tmp_path, 'exp.exp_name=afile'),
                    tmp_path)
     assert f"experiment {afile} is a file, not a folder" in line
-    for pretrained in (afile, tmp_path / 'missing'):
+    for pretrained, what in ((afile, 'is a file'), (tmp_path / 'missing', 'does not exist')):
         line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp',
                                               f'pretrained_dir={pretrained}'), tmp_path)
-        assert f"pretrained_dir {pretrained} is not a folder" in line
+        assert f"pretrained_dir {pretrained} {what}: give an experiment folder" in line
     line = refused(capsys, quick_run_args(afile, tmp_path / 'exp'), tmp_path)
     assert f"training data {afile} is neither an MNIST folder nor a .npy file" in line
 
