@@ -22,10 +22,15 @@ def _holder(folder):
         with open(os.path.join(folder, HOLDER_FILE)) as f:
             holder = json.load(f)
         pid, host, started = int(holder['pid']), str(holder['host']), str(holder['started'])
-        if host == socket.gethostname():
-            os.kill(pid, 0)  # a file left by a killed run names a process that is gone
     except (OSError, ValueError, KeyError, TypeError):
         return "another process"
+    if host == socket.gethostname():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:  # a file left by a killed run, before the holder wrote its own
+            return "another process"
+        except OSError:  # another user's process
+            pass
     return f"process {pid} on host {host} (started {started})"
 
 
