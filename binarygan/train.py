@@ -4,6 +4,7 @@ import csv
 import json
 import math
 import os
+import re
 import shlex
 import signal
 import tempfile
@@ -329,7 +330,13 @@ def _run(config, lock, command):
     from binarygan.image_io import save_grid
     from binarygan.summaries import Summaries
 
-    gan = BinaryGAN(config['model'], train, images, exp['seed'])
+    try:
+        gan = BinaryGAN(config['model'], train, images, exp['seed'])
+    except (tf.errors.ResourceExhaustedError, MemoryError) as e:
+        shape = re.search(r'shape\[[^\]]*\]', str(e))
+        raise UserError("the model does not fit in memory" + (
+            f" (a tensor of {shape.group()})" if shape else '') + ": give a smaller "
+            "model.z_dim or network") from None
     if checkpoint_path:  # before anything is written: a misfit leaves the folder as it was
         restore(gan, checkpoint_path)
         for optimizer in (gan.g_optimizer, gan.d_optimizer):  # not a pretrained run's rate

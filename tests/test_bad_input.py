@@ -167,6 +167,19 @@ def test_custom_network_that_does_not_fit(capsys, tmp_path, synthetic_data, netw
     assert message in line
 
 
+def test_model_that_does_not_fit_in_memory(capsys, tmp_path, synthetic_data, monkeypatch):
+    import tensorflow as tf
+
+    def out_of_memory(*args):  # as TensorFlow says it for model.z_dim=2147483647
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "OOM when allocating tensor with shape[2147483647,1024] and type float")
+
+    monkeypatch.setattr('binarygan.gan.BinaryGAN', out_of_memory)
+    line = refused(capsys, quick_run_args(synthetic_data, tmp_path / 'exp'), tmp_path / 'exp')
+    assert line == ("error: the model does not fit in memory (a tensor of shape[2147483647,1024]):"
+                    " give a smaller model.z_dim or network")
+
+
 def test_missing_mnist_folder(capsys, tmp_path):
     line = refused(capsys, quick_run_args(tmp_path / 'mnist', tmp_path / 'exp'), tmp_path / 'exp')
     assert f"{tmp_path / 'mnist'} does not exist" in line
