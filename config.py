@@ -193,5 +193,6 @@ TRAIN_CONFIG = {
                                 # per operation on a CPU: the same values, faster on
                                 # few cores (needs a critic without batch statistics;
                                 # divides model.batch_size); 0: 2 for steps without
-                                # XLA on a CPU of 2+ cores (the CNNs), else 1
+                                # XLA on a CPU of 2+ cores (the CNNs) and an even
+                                # batch, else 1
 }

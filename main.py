@@ -6,7 +6,8 @@ Settings come from config.py; each key=value overrides one of them. A bare key
 is a SETUP key; exp., data., model. and train. address the other dictionaries:
     python main.py gan_type=wgan optimizer=rmsprop preset_g=mlp_bernoulli
     python main.py train.num_epoch=2 model.batch_size=32 train.max_steps=100
-Rerunning an experiment resumes it from its latest checkpoint.
+Rerunning an experiment resumes it from its latest checkpoint; a finished one is left
+as it is. One run at a time per experiment: a second one is refused.
 
 Exit status: 0 done, 2 bad input, 3 a loss became NaN or infinite,
 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM after saving a checkpoint.
@@ -37,7 +38,7 @@ def main(argv=None, set_threads=False):
         if set_threads:
             from binarygan.gan import batch_parts, set_cpu_threads
             set_cpu_threads(batch_parts(config['model'], config['train']))
-        run(config)
+        run(config, ['python', 'main.py', *argv])
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

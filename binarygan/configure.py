@@ -1,10 +1,12 @@
 """Turn config.py plus command-line overrides into one checked configuration."""
 import ast
 import copy
+import math
 import os
 
 from binarygan import UserError
-from binarygan.presets import DISCRIMINATOR_PRESETS, GENERATOR_PRESETS, OUTPUT_NEURONS
+from binarygan.presets import (DISCRIMINATOR_PRESETS, GENERATOR_PRESETS, OUTPUT_NEURONS,
+                               check_network)
 
 SECTIONS = {'setup': 'SETUP', 'exp': 'EXP_CONFIG', 'data': 'DATA_CONFIG',
             'model': 'MODEL_CONFIG', 'train': 'TRAIN_CONFIG'}
@@ -35,6 +37,17 @@ FROM_SETUP = {
     'model': ('gan_type', 'optimizer', 'preset_g', 'preset_d'),
     'train': ('sample_along_training', 'evaluate_along_training', 'verbose'),
 }
+# The types of the settings that are None in config.py and in SETUP, for reading them
+# from the command line (the others take their default's type): exp_name=1e3 is '1e3'.
+NONE_DEFAULT_TYPES = {
+    'exp_name': str, 'pretrained_dir': str, 'training_data': str, 'bn_mode': str,
+    'output_neurons': str, 'initial_slope': float, 'rmsprop_initial_accumulator': float,
+    'slope_annealing_rate': float, 'net_g': list, 'net_d': list,
+}
+NONE_WORDS = ('None', 'none', 'null')
+INT32_MAX = 2 ** 31 - 1  # batch_size, z_dim and the critic steps are int32 tensors
+SEED_MAX = 2 ** 32 - 1   # numpy's RandomState takes seeds from 0 to this
+FLOAT32_MAX = 3.4028234663852886e38  # the float settings become float32 tensors
 # Values that may change when an experiment is resumed: they do not change
 # what has been trained so far.
 RESUMABLE_CHANGES = {
@@ -64,44 +77,56 @@ def default_config():
             for section, name in SECTIONS.items()}
 
 
-def _parse_value(text, default, key):
-    if isinstance(default, bool):
+def _setting_type(config, section, name):
+    """The type a setting is read as: its default's, for a None default its SETUP
+    counterpart's or NONE_DEFAULT_TYPES's."""
+    default = config[section][name]
+    if default is None and name in FROM_SETUP.get(section, ()):
+        default = config['setup'][name]
+    return NONE_DEFAULT_TYPES[name] if default is None else type(default)
+
+
+def _path(value):
+    """A path setting as an absolute path: ~ expanded, relative to the project folder."""
+    return os.path.join(project_root(), os.path.expanduser(str(value)))
+
+
+def _parse_value(text, kind, default, key):
+    if default is None and text in NONE_WORDS:  # back to "filled in when it starts"
+        return None
+    if kind is bool:
         lowered = text.lower()
         if lowered in ('true', '1', 'yes'):
             return True
         if lowered in ('false', '0', 'no'):
             return False
         raise UserError(f"{key} takes true or false, not {text!r}")
-    if isinstance(default, int):
+    if kind is int:
         try:
             return int(text)
         except ValueError:
             raise UserError(f"{key} takes an integer, not {text!r}") from None
-    if isinstance(default, float):
+    if kind is float:
         try:
             return float(text)
         except ValueError:
             raise UserError(f"{key} takes a number, not {text!r}") from None
-    if isinstance(default, (tuple, list)):
+    if kind in (tuple, list):
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             value = None
         if not isinstance(value, (tuple, list)):
-            raise UserError(f"{key} takes a tuple such as {tuple(default)!r}, not {text!r}")
-        return type(default)(value)
-    if text in ('None', 'none', 'null'):
-        return None
-    if default is None:
-        try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            pass
+            example = (f"a tuple such as {tuple(default)!r}" if default is not None
+                       else "a list of layers as in binarygan/presets.py")
+            raise UserError(f"{key} takes {example}, not {text!r}")
+        return kind(value)
     return text
 
 
 def apply_overrides(config, overrides):
     """Apply ``key=value`` strings (``--key=value`` also accepted) in place."""
+    defaults = copy.deepcopy(config)
     for item in overrides:
         arg = item[2:] if item.startswith('--') else item
         if '=' not in arg:
@@ -117,7 +142,8 @@ def apply_overrides(config, overrides):
             prefix = '' if section == 'setup' else section + '.'
             raise UserError(f"unknown key {key!r}; valid: "
                             + ', '.join(prefix + k for k in config[section]))
-        config[section][name] = _parse_value(text, config[section][name], key)
+        config[section][name] = _parse_value(text, _setting_type(defaults, section, name),
+                                             defaults[section][name], key)
     return config
 
 
@@ -129,6 +155,11 @@ def _choice(value, valid, key):
 def _positive(config, section, names, minimum=0, strict=True):
     for name in names:
         value = config[section][name]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{section}.{name} must be a finite number, not {value!r}")
+        if isinstance(value, float) and abs(value) > FLOAT32_MAX:
+            raise UserError(f"{section}.{name} must be at most {FLOAT32_MAX:.4g} (TensorFlow "
+                            f"float32), not {value!r}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 value <= minimum if strict else value < minimum):
             relation = 'greater than' if strict else 'at least'
@@ -174,6 +205,8 @@ def resolve(config):
     if model['net_d'] is None:
         _choice(model['preset_d'], tuple(DISCRIMINATOR_PRESETS), 'preset_d')
         model['net_d'] = DISCRIMINATOR_PRESETS[model['preset_d']]
+    check_network(model['net_g'], 'model.net_g')
+    check_network(model['net_d'], 'model.net_d')
 
     _positive(config, 'model', ('batch_size', 'z_dim', 'learning_rate', 'clip_value',
                                 'initial_slope', 'epsilon'))
@@ -182,7 +215,11 @@ def resolve(config):
               strict=False)
     _positive(config, 'train', ('slope_annealing_rate', 'sample_every_steps',
                                 'sample_early_every_steps', 'checkpoints_to_keep'))
-    _positive(config, 'train', ('num_epoch', 'max_steps', 'warmup_steps',
+    for name in ('beta1', 'beta2', 'rmsprop_decay', 'rmsprop_momentum'):
+        if not model[name] < 1:  # Adam divides by 1 - beta ** step; a momentum of 1 never decays
+            raise UserError(f"model.{name} must be below 1, not {model[name]!r}")
+    _positive(config, 'train', ('num_epoch',), minimum=1, strict=False)
+    _positive(config, 'train', ('max_steps', 'warmup_steps',
                                 'sample_early_until_step', 'checkpoint_every_steps'),
               strict=False)
     _positive(config, 'train', ('n_critic', 'n_critic_warmup', 'n_critic_warmup_every',
@@ -196,6 +233,20 @@ def resolve(config):
                           ('exp', 'seed')):
         if not isinstance(config[section][name], int) or isinstance(config[section][name], bool):
             raise UserError(f"{section}.{name} must be an integer, not {config[section][name]!r}")
+    for section, name in (('model', 'batch_size'), ('model', 'z_dim'),
+                          ('train', 'n_critic'), ('train', 'n_critic_warmup')):
+        if config[section][name] > INT32_MAX:
+            raise UserError(f"{section}.{name} must be at most {INT32_MAX}, "
+                            f"not {config[section][name]}")
+    if not 0 <= exp['seed'] <= SEED_MAX:
+        raise UserError(f"seed must be an integer from 0 to {SEED_MAX}, not {exp['seed']}")
+    for name in ('sample_grid', 'image_shape'):
+        section = 'train' if name == 'sample_grid' else 'model'
+        value, length = config[section][name], 2 if name == 'sample_grid' else 3
+        if len(value) != length or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value):
+            raise UserError(f"{section}.{name} must be {length} whole numbers greater than 0, "
+                            f"not {tuple(value)!r}")
 
     parts = train['batch_parts']
     if not isinstance(parts, int) or isinstance(parts, bool) or parts < 0 or (
@@ -211,21 +262,28 @@ def resolve(config):
         exp['exp_name'] = '_'.join(str(part) for part in (
             setup['prefix'], model['gan_type'], 'g', model['preset_g'], 'd', model['preset_d'])
             if part)
-    exp['exp_name'] = str(exp['exp_name'])
-    if not exp['exp_name'] or os.sep in exp['exp_name'] or exp['exp_name'] in ('.', '..'):
-        raise UserError(f"experiment name {exp['exp_name']!r} must be a plain folder name")
-    root = project_root()
-    exp['exp_root'] = os.path.join(root, exp['exp_root'])
+    name = exp['exp_name'] = str(exp['exp_name'])
+    if (not name.strip() or os.sep in name or name in ('.', '..') or not name.isprintable()
+            or len(name.encode()) > 255):
+        raise UserError(f"experiment name {name!r} must be a plain folder name")
+    exp['exp_root'] = _path(exp['exp_root'])
     exp['exp_dir'] = os.path.join(exp['exp_root'], exp['exp_name'])
+    for what, path in (('exp.exp_root', exp['exp_root']), ('experiment', exp['exp_dir'])):
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise UserError(f"{what} {path} is a file, not a folder")
     if exp['pretrained_dir'] is not None:
-        exp['pretrained_dir'] = os.path.join(root, str(exp['pretrained_dir']))
+        exp['pretrained_dir'] = _path(exp['pretrained_dir'])
     if data['training_data_location'] == 'hd':
-        data['training_data'] = os.path.join(root, str(data['training_data']))
+        data['training_data'] = _path(data['training_data'])
     for name in ('eval_mnist_dir', 'classifier_dir'):
-        train[name] = os.path.join(root, str(train[name]))
-    if train['evaluate_along_training'] and not os.path.isdir(train['eval_mnist_dir']):
-        raise UserError(f"train.eval_mnist_dir {train['eval_mnist_dir']} does not exist: "
-                        "evaluation needs the MNIST files with labels")
+        train[name] = _path(train[name])
+    if train['evaluate_along_training']:
+        if not os.path.exists(train['eval_mnist_dir']):
+            raise UserError(f"train.eval_mnist_dir {train['eval_mnist_dir']} does not exist: "
+                            "evaluation needs the MNIST files with labels")
+        for name in ('eval_mnist_dir', 'classifier_dir'):
+            if os.path.exists(train[name]) and not os.path.isdir(train[name]):
+                raise UserError(f"train.{name} {train[name]} is a file, not a folder")
     return config
 
 

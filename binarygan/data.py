@@ -69,30 +69,53 @@ def binarize(images):
     return (np.asarray(images) > 0).astype(np.uint8)
 
 
+def read_mnist_file(folder, key):
+    """One of the MNIST_FILES of ``folder``, checked to be of its kind: 28x28 images or
+    digit labels."""
+    path = find_mnist_file(folder, key)
+    array = read_idx(path)
+    if key.endswith('_images'):
+        fits, expected = array.ndim == 3 and array.shape[1:] == (28, 28), 'images of 28x28'
+    else:
+        fits, expected = array.ndim == 1 and (array.size == 0 or array.max() <= 9), 'labels 0-9'
+    if not fits:
+        found = (f"{len(array)} images of {array.shape[1]}x{array.shape[2]}" if array.ndim == 3
+                 else f"{len(array)} labels from {array.min()} to {array.max()}"
+                 if array.ndim == 1 and array.size else f"an array of shape {array.shape}")
+        raise UserError(f"{path} holds {found}, not MNIST's {expected}: a file of another "
+                        f"kind or data set; {MISSING_MNIST_HINT}")
+    return array
+
+
 def load_mnist(folder, split='merged', labels=False):
     """Binarized MNIST images of shape (N, 28, 28, 1) as uint8 0/1.
 
     ``split`` is 'train' (60,000), 'test' (10,000) or 'merged' (70,000, the
     paper's GAN training set). With ``labels`` also returns the digit labels.
+    The labels are read, and their count checked against the images', either way.
     """
     if not os.path.isdir(folder):
         raise UserError(f"MNIST folder {folder} does not exist: {MISSING_MNIST_HINT}")
     parts = {'train': ['train'], 'test': ['test'], 'merged': ['train', 'test']}[split]
-    images = np.concatenate(
-        [read_idx(find_mnist_file(folder, p + '_images')) for p in parts])
-    images = binarize(images)[..., None]
-    if not labels:
-        return images
-    label_values = np.concatenate(
-        [read_idx(find_mnist_file(folder, p + '_labels')) for p in parts])
-    if len(label_values) != len(images):
-        raise UserError(f"{folder}: {len(images)} images but {len(label_values)} labels")
-    return images, label_values
+    images, label_values = [], []
+    for part in parts:
+        images.append(read_mnist_file(folder, part + '_images'))
+        label_values.append(read_mnist_file(folder, part + '_labels'))
+        if len(images[-1]) != len(label_values[-1]):
+            raise UserError(
+                f"{folder}: {MNIST_FILES[part + '_images']} holds {len(images[-1])} images but "
+                f"{MNIST_FILES[part + '_labels']} {len(label_values[-1])} labels: a file of "
+                f"another set; {MISSING_MNIST_HINT}")
+    images = binarize(np.concatenate(images))[..., None]
+    return (images, np.concatenate(label_values)) if labels else images
 
 
 def as_image_batch(array, source):
     """Checks and reshapes a stored array to binarized (N, 28, 28, 1) uint8."""
     array = np.asarray(array)
+    if array.dtype.kind not in 'biuf':
+        raise UserError(f"{source} holds values of type {array.dtype}; expected numbers "
+                        "(pixels 0/1 or 0-255)")
     if array.ndim == 2 and array.shape[1] == 784:
         array = array.reshape(-1, 28, 28)
     if array.ndim == 3:

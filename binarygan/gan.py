@@ -60,11 +60,13 @@ def uses_xla(model_config, train_config):
 
 def batch_parts(model_config, train_config):
     """In how many independent parts the training steps take a batch (train.batch_parts;
-    0: two on a CPU of two or more cores, for a critic that scores each image on its
-    own and steps without XLA, which runs a compiled cluster's ops one at a time)."""
+    0: two on a CPU of two or more cores, for an even batch, a critic that scores each
+    image on its own and steps without XLA, which runs a compiled cluster's ops one at a
+    time)."""
     parts = train_config['batch_parts']
     if parts == 0:
-        parts = 2 if ((os.cpu_count() or 1) >= 2 and not critic_couples_samples(model_config)
+        parts = 2 if ((os.cpu_count() or 1) >= 2 and model_config['batch_size'] % 2 == 0
+                      and not critic_couples_samples(model_config)
                       and not uses_xla(model_config, train_config)
                       and not tf.config.list_physical_devices('GPU')) else 1
     return parts

@@ -4,6 +4,8 @@ import csv
 import json
 import math
 import os
+import re
+import shlex
 import signal
 import tempfile
 import time
@@ -12,6 +14,7 @@ import numpy as np
 
 from binarygan import Diverged, Interrupted, UserError, configure
 from binarygan.data import load_training_data
+from binarygan.lock import ExperimentLock
 from binarygan.progress import Progress
 from binarygan.stop_signals import StopSignals
 
@@ -138,11 +141,56 @@ def prepare_experiment(config):
     own = find_checkpoint(exp_dir) if os.path.isdir(exp_dir) else None
     pretrained = config['exp']['pretrained_dir']
     if own is None and pretrained is not None:
+        if not os.path.isdir(pretrained):
+            what = 'is a file' if os.path.exists(pretrained) else 'does not exist'
+            raise UserError(f"pretrained_dir {pretrained} {what}: give an experiment folder "
+                            "that has checkpoints/")
         own = find_checkpoint(pretrained)
         if own is None:
             raise UserError(f"pretrained_dir {pretrained} holds no checkpoint: give an "
                             "experiment folder that has checkpoints/")
+        at_end = finished(config['train'], *checkpoint_counters(own))
+        if at_end:
+            raise UserError(f"the checkpoint of pretrained_dir, {own}, is at the end of this "
+                            f"training already ({at_end}): give a larger train.num_epoch "
+                            "or train.max_steps")
     return own
+
+
+def checkpoint_counters(path):
+    """(step, epoch) of a checkpoint; (0, 0) when it has none (restore says what is
+    wrong with it)."""
+    import tensorflow as tf
+    try:
+        reader = tf.train.load_checkpoint(path)
+        return tuple(int(reader.get_tensor(f'{name}/.ATTRIBUTES/VARIABLE_VALUE'))
+                     for name in ('step', 'epoch'))
+    except (ValueError, tf.errors.OpError):
+        return 0, 0
+
+
+def finished(train_config, step, epoch):
+    """'epoch 20 of 20, step 21860' when training ends at or before ``step`` and
+    ``epoch``, else None."""
+    num_epoch, max_steps = train_config['num_epoch'], train_config['max_steps']
+    if epoch < num_epoch and not (max_steps and step >= max_steps):
+        return None
+    return f"epoch {epoch} of {num_epoch}, step {step}" + (f" of {max_steps}" if max_steps else '')
+
+
+def longer_training(train_config, step, epoch, command):
+    """How to train a finished experiment further: ``command`` with more epochs or
+    steps (or, without a command, the settings to add)."""
+    changes = []
+    if epoch >= train_config['num_epoch']:
+        changes.append(f"train.num_epoch={epoch + 10}")
+    if train_config['max_steps'] and step >= train_config['max_steps']:
+        changes.append(f"train.max_steps={step + train_config['max_steps']}")
+    if command is None:
+        return f"rerun the same command with {' '.join(changes)}"
+    keys = {change.split('=')[0] for change in changes}
+    kept = [arg for arg in command if arg.lstrip('-').split('=')[0] not in keys]
+    return shlex.join(kept + changes)
 
 
 def restore(gan, checkpoint_path):
@@ -252,17 +300,38 @@ def end_of_training_pictures(exp_dir, dirs):
     return [name for name, path in made.items() if path]
 
 
-def run(config):
-    """Train the experiment described by a resolved ``config``. Raises Interrupted
-    after SIGINT or SIGTERM (with a checkpoint saved) and Diverged when a loss is
-    not finite."""
+def run(config, command=None):
+    """Train the experiment described by a resolved ``config``, alone in its folder;
+    ``command``: the words of the command that runs it, for the hint on how to go on
+    with a finished experiment. Returns the BinaryGAN, or None when the experiment was
+    finished already (nothing is written then). Raises Interrupted after SIGINT or
+    SIGTERM (with a checkpoint saved) and Diverged when a loss is not finite."""
+    with ExperimentLock(config['exp']['exp_dir']) as lock:
+        return _run(config, lock, command)
+
+
+def _run(config, lock, command):
     exp, data, train = config['exp'], config['data'], config['train']
     checkpoint_path = prepare_experiment(config)
+    if checkpoint_path:
+        step, epoch = checkpoint_counters(checkpoint_path)
+        at_end = finished(train, step, epoch)
+        if at_end:  # only the experiment's own: prepare_experiment refuses a pretrained one
+            print(f"experiment {exp['exp_dir']} is finished ({at_end}); to train it longer: "
+                  f"{longer_training(train, step, epoch, command)}")
+            return None
     images = load_training_data(data['training_data'], data['training_data_location'])
     batch_size = config['model']['batch_size']
     if batch_size > len(images):
         raise UserError(f"model.batch_size {batch_size} is larger than the training "
                         f"set ({len(images)} images)")
+    if images.shape[1:] != tuple(config['model']['image_shape']):
+        raise UserError(f"model.image_shape {tuple(config['model']['image_shape'])} is not "
+                        f"the training images' {images.shape[1:]}")
+    grid = tuple(train['sample_grid'])
+    if grid[0] * grid[1] > len(images):  # samples/x_train.png shows distinct training images
+        raise UserError(f"train.sample_grid {grid} needs {grid[0] * grid[1]} training "
+                        f"images; the training set has {len(images)}")
 
     import tensorflow as tf
     from binarygan.evaluate import evaluate_along_training
@@ -270,13 +339,21 @@ def run(config):
     from binarygan.image_io import save_grid
     from binarygan.summaries import Summaries
 
-    gan = BinaryGAN(config['model'], train, images, exp['seed'])
+    try:
+        gan = BinaryGAN(config['model'], train, images, exp['seed'])
+    except (tf.errors.ResourceExhaustedError, MemoryError) as e:
+        shape = re.search(r'shape\[[^\]]*\]', str(e))
+        raise UserError("the model does not fit in memory" + (
+            f" (a tensor of {shape.group()})" if shape else '') + ": give a smaller "
+            "model.z_dim or network") from None
     if checkpoint_path:  # before anything is written: a misfit leaves the folder as it was
         restore(gan, checkpoint_path)
         for optimizer in (gan.g_optimizer, gan.d_optimizer):  # not a pretrained run's rate
             optimizer.learning_rate = config['model']['learning_rate']
     exp_dir = exp['exp_dir']
+    lock.create_folder()
     dirs = make_experiment_folder(exp_dir, config)
+    lock.announce()
     if checkpoint_path:
         print(f"Restored {checkpoint_path} (step {int(gan.step.numpy())}, "
               f"epoch {int(gan.epoch.numpy())}, slope {float(gan.slope.numpy()):.4f})")
@@ -287,7 +364,6 @@ def run(config):
     manager = tf.train.CheckpointManager(gan.checkpoint, dirs['checkpoints'],
                                          max_to_keep=train['checkpoints_to_keep'])
     rng = np.random.RandomState(exp['seed'])
-    grid = tuple(train['sample_grid'])
     num_samples = grid[0] * grid[1]
     save_grid(os.path.join(dirs['samples'], 'x_train.png'),
               images[rng.choice(len(images), num_samples, replace=False)], grid)
@@ -367,5 +443,5 @@ def run(config):
     made = end_of_training_pictures(exp_dir, dirs)
     print(f"Done: step {step}, {progress.position(step)}. In {exp_dir}: "
           f"{', '.join(made + ['samples/'])}, logs/ (CSV; TensorBoard: tensorboard --logdir "
-          f"{dirs['logs']}) and checkpoints/")
+          f"{shlex.quote(dirs['logs'])}) and checkpoints/")
     return gan

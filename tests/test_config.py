@@ -105,3 +105,34 @@ def test_rmsprop_of_the_original_code_starts_its_accumulators_at_one():
         ms = 0.9 * start + 0.1 * gradient.astype(np.float64) ** 2
         np.testing.assert_allclose(variable.numpy(), -1e-4 * gradient / np.sqrt(ms + 1e-8),
                                    rtol=1e-5)
+
+
+def test_settings_that_default_to_none_are_read_as_their_type():
+    config = configure.load([
+        'exp_name=1e3', 'pretrained_dir=007', 'training_data=1', 'model.bn_mode=affine',
+        'model.output_neurons=real', 'train.slope_annealing_rate=2', 'model.initial_slope=1',
+        'model.rmsprop_initial_accumulator=0',
+        "model.net_d=[('reshape', (784,)), ('dense', 1, None, None)]", 'exp.seed=7'])
+    assert config['exp']['exp_name'] == '1e3'
+    assert config['exp']['exp_dir'] == os.path.join(ROOT, 'exp', '1e3')
+    assert config['exp']['pretrained_dir'] == os.path.join(ROOT, '007')
+    assert config['data']['training_data'] == os.path.join(ROOT, '1')
+    assert config['model']['bn_mode'] == 'affine' and config['model']['output_neurons'] == 'real'
+    for section, name in (('train', 'slope_annealing_rate'), ('model', 'initial_slope'),
+                          ('model', 'rmsprop_initial_accumulator')):
+        assert type(config[section][name]) is float, name
+    assert config['train']['slope_annealing_rate'] == 2.0
+    assert config['model']['net_d'] == [('reshape', (784,)), ('dense', 1, None, None)]
+    assert config['exp']['seed'] == 7
+    # 'none' gives such a setting back to the protocol, SETUP or derivation
+    config = configure.load(['model.bn_mode=none', 'exp_name=None', 'protocol=original_code'])
+    assert config['model']['bn_mode'] == 'affine'
+    assert config['exp']['exp_name'] == 'binarygan_wgan-gp_g_mlp_round_d_mlp'
+
+
+def test_paths_expand_the_home_folder():
+    config = configure.load(['data.training_data=~/x.npy', 'exp.exp_root=~/runs',
+                             'pretrained_dir=~/runs/a', 'exp_name=b'])
+    assert config['data']['training_data'] == os.path.expanduser('~/x.npy')
+    assert config['exp']['exp_dir'] == os.path.expanduser('~/runs/b')
+    assert config['exp']['pretrained_dir'] == os.path.expanduser('~/runs/a')

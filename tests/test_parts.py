@@ -79,6 +79,7 @@ def test_batch_statistics_of_the_generator_span_the_whole_batch():
 @pytest.mark.parametrize('overrides, cores, parts', [
     (['preset_g=cnn_round', 'preset_d=cnn'], 2, 2),
     (['preset_g=cnn_round', 'preset_d=cnn'], 1, 1),
+    (['preset_g=cnn_round', 'preset_d=cnn', 'model.batch_size=15'], 2, 1),  # odd batch
     (['preset_g=cnn_round', 'preset_d=cnn_bn', 'gan_type=gan'], 2, 1),  # batch statistics
     (['preset_g=mlp_round', 'preset_d=mlp'], 2, 1),  # XLA runs one op at a time
     (['preset_g=mlp_round', 'preset_d=mlp', 'train.jit_compile=off'], 2, 2),

@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from binarygan import UserError  # noqa: E402
-from binarygan.data import binarize, find_mnist_file, read_idx  # noqa: E402
+from binarygan.data import binarize, read_mnist_file  # noqa: E402
 
 
 def parse_arguments(argv=None):
@@ -49,7 +49,7 @@ def save_to_sa(name, array):
 
 
 def load(dataset_root, prefix, merge, binary, labels, onehot):
-    images = {split: read_idx(find_mnist_file(dataset_root, split + '_images'))[..., None]
+    images = {split: read_mnist_file(dataset_root, split + '_images')[..., None]
               for split in ('train', 'test')}
     kind = 'binarized_mnist_x' if binary else 'mnist_x'
     if binary:
@@ -61,7 +61,7 @@ def load(dataset_root, prefix, merge, binary, labels, onehot):
         for split in ('train', 'test'):
             arrays[shared_name(prefix, kind, split)] = images[split]
     if labels:
-        values = {split: read_idx(find_mnist_file(dataset_root, split + '_labels'))
+        values = {split: read_mnist_file(dataset_root, split + '_labels')
                   for split in ('train', 'test')}
         if onehot:
             values = {split: np.eye(10, dtype=bool)[y] for split, y in values.items()}
