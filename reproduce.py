@@ -481,8 +481,9 @@ def ablation_section(records):
                 continue
             m = best(record)
             notch = record['histogram'] and notch_ratio(record['histogram'])
+            marker = ' †' if record.get('note') else ''
             lines.append(
-                f"| {name} | {bn_mode} | {slope} | {m['fid']:.2f} | {m['class_entropy']:.3f} "
+                f"| {name}{marker} | {bn_mode} | {slope} | {m['fid']:.2f} | {m['class_entropy']:.3f} "
                 f"| {m['ink_density']:.3f} | {number(m.get('isolated_pixels'))} | "
                 f"{number(m.get('components'))} | "
                 f"{record['metrics']['preactivated']['share_0.4_to_0.6']:.1%} | "
@@ -573,6 +574,13 @@ def results_markdown(records):
     return '\n'.join(lines) + '\n'
 
 
+def figure_path(figs_dir, name):
+    """FIGS_DIR/``name``, its folder made if missing."""
+    path = os.path.join(figs_dir, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
 def report(figs_dir):
     """Rebuild the figures and results.md from the records in FIGS_DIR/runs; False, with
     nothing written, when there is none."""
@@ -587,7 +595,7 @@ def report(figs_dir):
                     if name in runs and runs[name]['histogram']}
             if len(trio) > 1:
                 path = os.path.join(folder, f'{arch}_preactivation_histograms.png')
-                plot_preactivation_histograms(trio, os.path.join(figs_dir, path))
+                plot_preactivation_histograms(trio, figure_path(figs_dir, path))
                 made.append(path)
         for experiment in dict.fromkeys(run[1] for run in GRID):
             own = [run[0] for run in GRID if run[1] == experiment]
@@ -600,7 +608,7 @@ def report(figs_dir):
                     label = name if variant == 'binary' else f'{name} ({variant})'
                     curves[label] = [row for row in rows if row['variant'] == variant]
             path = os.path.join(folder, f'metrics_exp_{experiment}.png')
-            plot_metric_curves(curves, os.path.join(figs_dir, path))
+            plot_metric_curves(curves, figure_path(figs_dir, path))
             made.append(path)
     for name in ABLATION_RUNS:
         cells = {f"BN {bn_mode}, slope {slope}": records[folder][name]['histogram']
@@ -608,7 +616,7 @@ def report(figs_dir):
                  if records.get(folder, {}).get(name, {}).get('histogram')}
         if len(cells) > 1:
             path = os.path.join('ablation', f'{name}_preactivation_histograms.png')
-            plot_preactivation_histograms(cells, os.path.join(figs_dir, path))
+            plot_preactivation_histograms(cells, figure_path(figs_dir, path))
             made.append(path)
     with open(os.path.join(figs_dir, 'results.md'), 'w') as f:
         f.write(results_markdown(records))

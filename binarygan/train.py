@@ -421,7 +421,8 @@ def _run(config, lock, command):
                     if scores:
                         summaries.scalars(step, {f'eval/{variant}/{name}': value
                                                  for variant, values in scores.items()
-                                                 for name, value in values.items()})
+                                                 for name, value in values.items()
+                                                 if value is not None})  # raw: no artifacts
                     d_sum, g_sum, count, epoch_start = 0., 0., 0, time.time()
                 if (epoch_done or step == max_steps or stop.received
                         or (every and step % every == 0)):

@@ -82,6 +82,19 @@ def snapshot(folder):
     return files
 
 
+def refused(capsys, args, folder):
+    """The one error line of ``main.main(args)``, after checking its exit status 2 and
+    that ``folder`` is left as it was."""
+    import main
+    capsys.readouterr()
+    before = snapshot(folder)
+    assert main.main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), lines
+    assert snapshot(folder) == before
+    return lines[0]
+
+
 def scalar_and_image_events(logs_dir):
     """{step: {tag: value}} of the scalars and {step: {tag: (width, height)}} of the
     images in the TensorBoard event files of ``logs_dir``; a tag twice at a step fails."""

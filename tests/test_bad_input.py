@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import main
-from conftest import (ROOT, idx_bytes, quick_run_args, snapshot, write_mnist,
+from conftest import (ROOT, idx_bytes, quick_run_args, refused, write_mnist,
                       write_synthetic_data)
 
 
@@ -21,17 +21,6 @@ def trained(tmp_path_factory):
     args = quick_run_args(write_synthetic_data(root), root / 'exp', 'exp.exp_name=trained')
     assert main.main(args) == 0
     return args, root / 'exp'
-
-
-def refused(capsys, args, exp_root):
-    """The error line of ``main(args)``, after checking status, form and ``exp_root``."""
-    capsys.readouterr()
-    before = snapshot(exp_root)
-    assert main.main(args) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('error: '), lines
-    assert snapshot(exp_root) == before
-    return lines[0]
 
 
 @pytest.mark.parametrize('argument, message', [

@@ -11,18 +11,7 @@ import tensorflow as tf
 
 import main
 from binarygan.lock import HOLDER_FILE
-from conftest import ROOT, quick_run_args, snapshot
-
-
-def refused_line(capsys, args, folder):
-    """The one error line of ``main(args)``, which leaves ``folder`` as it was."""
-    capsys.readouterr()
-    before = snapshot(folder)
-    assert main.main(args) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('error: '), lines
-    assert snapshot(folder) == before
-    return lines[0]
+from conftest import ROOT, quick_run_args, refused, snapshot
 
 
 def test_second_run_is_refused_and_a_killed_run_leaves_no_lock(capsys, tmp_path,
@@ -39,7 +28,7 @@ def test_second_run_is_refused_and_a_killed_run_leaves_no_lock(capsys, tmp_path,
             assert time.time() < deadline, "no checkpoint after 300 s"
             time.sleep(0.05)
         process.send_signal(signal.SIGSTOP)  # its files hold still while they are compared
-        line = refused_line(capsys, args, tmp_path)
+        line = refused(capsys, args, tmp_path)
         assert line.startswith(f"error: experiment {exp_dir} is in use by process {process.pid} "
                                f"on host {socket.gethostname()} (started 20"), line
         assert line.endswith("): wait for it to end or stop it, or give another exp_name=... "
@@ -69,7 +58,7 @@ def test_run_refused_by_a_holder_that_does_not_say_who_it_is(capsys, tmp_path, s
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == 'locked\n'
-        line = refused_line(capsys, quick_run_args(synthetic_data, tmp_path, 'exp.exp_name=held'),
+        line = refused(capsys, quick_run_args(synthetic_data, tmp_path, 'exp.exp_name=held'),
                             tmp_path)
     finally:
         holder.kill()
@@ -77,30 +66,32 @@ def test_run_refused_by_a_holder_that_does_not_say_who_it_is(capsys, tmp_path, s
     assert line.startswith(f"error: experiment {exp_dir} is in use by another process: "), line
 
 
+def rerun_output(capsys, args, exp_root):
+    """The lines ``main(args)`` prints, once it is checked to return 0 and change no file."""
+    before = snapshot(exp_root)
+    capsys.readouterr()
+    assert main.main(args) == 0
+    assert snapshot(exp_root) == before
+    return capsys.readouterr().out.strip().splitlines()
+
+
 def test_finished_experiment_is_left_as_it_is(capsys, tmp_path, synthetic_data):
     exp_root = tmp_path / 'my runs'  # a space in the path: the Done line quotes it
     args = quick_run_args(synthetic_data, exp_root, 'exp.exp_name=done')  # train.max_steps=3
     assert main.main(args) == 0
     assert f"tensorboard --logdir '{exp_root / 'done/logs'}')" in capsys.readouterr().out
-    before = snapshot(exp_root)
-    assert main.main(args) == 0
     longer = [arg for arg in args if not arg.startswith('train.max_steps=')]
-    assert capsys.readouterr().out.strip().splitlines() == [
+    assert rerun_output(capsys, args, exp_root) == [
         f"experiment {exp_root / 'done'} is finished (epoch 0 of 20, step 3 of 3); to train "
         f"it longer: {shlex.join(['python', 'main.py', *longer, 'train.max_steps=6'])}"]
-    assert snapshot(exp_root) == before
 
     # Finished by its epochs (64 images, batch 16: 4 steps an epoch)
     args = longer + ['train.num_epoch=1', 'train.max_steps=0']
     assert main.main(args) == 0
-    before = snapshot(exp_root)
-    capsys.readouterr()
-    assert main.main(args) == 0
     longer = [arg for arg in args if not arg.startswith('train.num_epoch=')]
-    assert capsys.readouterr().out.strip().splitlines() == [
+    assert rerun_output(capsys, args, exp_root) == [
         f"experiment {exp_root / 'done'} is finished (epoch 1 of 1, step 4); to train it "
         f"longer: {shlex.join(['python', 'main.py', *longer, 'train.num_epoch=11'])}"]
-    assert snapshot(exp_root) == before
 
 
 def test_new_experiment_created_by_another_run_meanwhile(capsys, tmp_path, synthetic_data,
