@@ -489,14 +489,29 @@ def ablation_section(records):
                 f"{record['metrics']['preactivated']['share_0.4_to_0.6']:.1%} | "
                 f"{number(notch, '.2f')} |")
         if all(cells.values()):
-            value = {cell: best(record)['fid'] for cell, record in cells.items()}
-            bn = statistics.mean(value[('affine', s)] - value[('batch', s)]
-                                 for s in ('annealed', 'fixed'))
-            slope = statistics.mean(value[(b, 'fixed')] - value[(b, 'annealed')]
-                                    for b in ('batch', 'affine'))
-            effects.append(f"{name}: batch → affine normalization changes the FID by "
-                           f"{bn:+.2f}, annealed → fixed slope by {slope:+.2f} (each the "
-                           "mean over the other factor's two settings).")
+            def effects_on(value):
+                """(batch -> affine, annealed -> fixed): each factor's mean change over the
+                other factor's two settings."""
+                values = {cell: value(record) for cell, record in cells.items()}
+                return (statistics.mean(values[('affine', s)] - values[('batch', s)]
+                                        for s in ('annealed', 'fixed')),
+                        statistics.mean(values[(b, 'fixed')] - values[(b, 'annealed')]
+                                        for b in ('batch', 'affine')))
+            measures = {
+                'FID': (lambda record: best(record)['fid'], '+.2f'),
+                'isolated on-pixels per image': (
+                    lambda record: best(record)['isolated_pixels'] or 0., '+.3f'),
+                'share of preactivated outputs in [0.4, 0.6]': (
+                    lambda record: record['metrics']['preactivated']['share_0.4_to_0.6'],
+                    '+.1%')}
+            changes = {label: (effects_on(value), form)
+                       for label, (value, form) in measures.items()}
+            for factor, index in (('batch → affine normalization', 0),
+                                  ('annealed → fixed slope', 1)):
+                effects.append(f"{name}, {factor}: " + ', '.join(
+                    f"{label} {format(change[index], form)}"
+                    for label, (change, form) in changes.items())
+                    + " (mean over the other factor's two settings).")
     return lines + ([""] + effects if effects else [])
 
 
