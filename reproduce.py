@@ -169,20 +169,20 @@ def train_run(folder, name, exp_root, epochs, overrides):
     return True
 
 
-def evaluate_run(exp_dir, num_samples):
+def evaluate_run(exp_dir, num_samples, label):
     """Evaluate the run's latest checkpoint unless that is already done (by this
-    evaluation: metrics of an earlier version lack the notch and artifact numbers)."""
+    evaluation: metrics of an earlier version lack the artifact numbers)."""
     epochs = read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv'))
     metrics = read_json(os.path.join(exp_dir, 'eval', METRICS_JSON))
     if (metrics and epochs and metrics['step'] == int(epochs[-1]['step'])
             and metrics['num_samples'] == num_samples and 'data_components' in metrics):
-        print(f"[{exp_dir}] evaluated at step {metrics['step']}: skipped", flush=True)
+        print(f"[{label}] evaluated at step {metrics['step']}: skipped", flush=True)
         return
-    print(f"[{exp_dir}] evaluating {num_samples} samples", flush=True)
+    print(f"[{label}] evaluating {num_samples} samples", flush=True)
     status = subprocess.run([sys.executable, '-m', 'binarygan.evaluate', exp_dir,
                              '--num-samples', str(num_samples)], cwd=ROOT).returncode
     if status:
-        raise GridError(f"[{exp_dir}] evaluation stopped with status {status}", status)
+        raise GridError(f"[{label}] evaluation stopped with status {status}", status)
 
 
 def archive_run(folder, name, exp_root, figs_dir):
@@ -675,7 +675,8 @@ def main(argv=None):
             for number, (folder, name, overrides) in enumerate(runs, 1):
                 print(f"== run {number}/{len(runs)}: {folder}/{name}", flush=True)
                 if train_run(folder, name, exp_root, args.epochs, overrides + args.overrides):
-                    evaluate_run(os.path.join(exp_root, folder, name), args.num_samples)
+                    evaluate_run(os.path.join(exp_root, folder, name), args.num_samples,
+                                 f'{folder}/{name}')
                     archive_run(folder, name, exp_root, args.figs_dir)
     except GridError as e:
         print(f"error: {e}", file=sys.stderr)

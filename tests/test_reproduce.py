@@ -57,7 +57,7 @@ def test_grid_resumes_a_short_run_skips_finished_ones_and_rebuilds_the_report(
     out = capfd.readouterr().out
     for name in RUNS.split(','):
         assert f'[paper/{name}] trained for 2 epochs: skipped' in out
-        assert f'[{exp / name}] evaluated at step 8: skipped' in out
+        assert f'[paper/{name}] evaluated at step 8: skipped' in out
         assert modification_times(exp / name / 'checkpoints') == checkpoints[name]
 
     # The report needs the records only: without the runs it rebuilds the same figures.
