@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from binarygan import configure
-from binarygan.gan import BinaryGAN, discriminator_loss, generator_loss, gradient_penalty
+from binarygan.gan import (BinaryGAN, discriminator_loss, generator_loss, gradient_penalty,
+                           uses_xla)
 
 REAL = np.array([[2.0], [-1.0], [0.5]], np.float32)
 FAKE = np.array([[-3.0], [0.0], [1.5]], np.float32)
@@ -89,10 +90,14 @@ def test_critic_steps_reuse_the_generator_output_without_changing_the_losses():
 
     # The same iteration by hand, recomputing the generator before every critic step.
     stepwise.shuffle()
-    real = stepwise._batch(stepwise.permutation[:8])
+    # Compiled as the training compiles them (XLA for the MLPs: the same rounding).
+    jit = uses_xla(config['model'], config['train'])
+    critic_step = tf.function(stepwise.critic_step, jit_compile=jit)
+    generator_logits = tf.function(lambda z: stepwise.generator_logits(z, True),
+                                   jit_compile=jit)
+    real = tf.gather(stepwise.images, stepwise.permutation[:8])
     z = stepwise.rng.normal([8, 128])
-    expected = [stepwise._critic_step(real, stepwise._generator_logits(z))[0].numpy()
-                for _ in range(3)]
+    expected = [critic_step(real, generator_logits(z))[0].numpy() for _ in range(3)]
     np.testing.assert_allclose(d_losses.numpy(), expected, rtol=1e-5)
 
 
