@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from binarygan import configure
-from binarygan.gan import BinaryGAN, discriminator_loss, generator_loss, gradient_penalty
+from binarygan.gan import (BinaryGAN, discriminator_loss, generator_loss, gradient_penalty,
+                           uses_xla)
 
 REAL = np.array([[2.0], [-1.0], [0.5]], np.float32)
 FAKE = np.array([[-3.0], [0.0], [1.5]], np.float32)
@@ -14,12 +15,19 @@ def log_sigmoid(x):
 
 
 def test_gan_losses_are_the_non_saturating_cross_entropies():
+    d_loss = discriminator_loss('gan', REAL, FAKE).numpy()
+    g_loss = generator_loss('gan', FAKE).numpy()
+    # By hand, s the sigmoid, -log s(x) = log(1 + e^-x) and log(1 - s(x)) = log s(-x):
+    # D: -[log s(2) + log s(-1) + log s(.5)]/3 - [log s(3) + log s(0) + log s(-1.5)]/3
+    #    = (0.1269 + 1.3133 + 0.4741)/3 + (0.0486 + 0.6931 + 1.7014)/3 = 0.6381 + 0.8144
+    # G: -[log s(-3) + log s(0) + log s(1.5)]/3 = (3.0486 + 0.6931 + 0.2014)/3 = 1.3144
+    np.testing.assert_allclose(d_loss, 0.6381 + 0.8144, atol=1e-3)
+    np.testing.assert_allclose(g_loss, 1.3144, atol=1e-3)
+    # The same formulas in numpy, to float precision.
     expected_d = -np.mean(log_sigmoid(REAL)) - np.mean(np.log1p(-1 / (1 + np.exp(-FAKE))))
     expected_g = -np.mean(log_sigmoid(FAKE))
-    np.testing.assert_allclose(discriminator_loss('gan', REAL, FAKE).numpy(), expected_d, rtol=1e-6)
-    np.testing.assert_allclose(generator_loss('gan', FAKE).numpy(), expected_g, rtol=1e-6)
-    # by hand: -[log s(2) + log s(-1) + log s(.5)]/3 - [log s(3) + log s(0) + log s(-1.5)]/3
-    np.testing.assert_allclose(expected_d, 0.6381 + 0.8144, atol=1e-3)
+    np.testing.assert_allclose(d_loss, expected_d, rtol=1e-6)
+    np.testing.assert_allclose(g_loss, expected_g, rtol=1e-6)
 
 
 @pytest.mark.parametrize('gan_type', ['wgan', 'wgan-gp'])
@@ -82,10 +90,14 @@ def test_critic_steps_reuse_the_generator_output_without_changing_the_losses():
 
     # The same iteration by hand, recomputing the generator before every critic step.
     stepwise.shuffle()
-    real = stepwise._batch(stepwise.permutation[:8])
+    # Compiled as the training compiles them (XLA for the MLPs: the same rounding).
+    jit = uses_xla(config['model'], config['train'])
+    critic_step = tf.function(stepwise.critic_step, jit_compile=jit)
+    generator_logits = tf.function(lambda z: stepwise.generator_logits(z, True),
+                                   jit_compile=jit)
+    real = tf.gather(stepwise.images, stepwise.permutation[:8])
     z = stepwise.rng.normal([8, 128])
-    expected = [stepwise._critic_step(real, stepwise._generator_logits(z))[0].numpy()
-                for _ in range(3)]
+    expected = [critic_step(real, generator_logits(z))[0].numpy() for _ in range(3)]
     np.testing.assert_allclose(d_losses.numpy(), expected, rtol=1e-5)
 
 

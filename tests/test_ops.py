@@ -44,11 +44,28 @@ def test_stochastic_neuron_fires_with_the_preactivated_probability():
     assert 0 < frequency[3] < 1  # sigma(0) = 0.5 fires about half the time
 
 
-def test_stochastic_neuron_is_reproducible_with_a_seeded_generator():
-    logits = tf.zeros([1000])
-    a, _ = stochastic_binary_neuron(logits, 1., rng=tf.random.Generator.from_seed(3))
-    b, _ = stochastic_binary_neuron(logits, 1., rng=tf.random.Generator.from_seed(3))
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
+def test_stochastic_neuron_draws_from_the_given_generator():
+    logits = tf.zeros([1000])  # p = 0.5: every draw is a coin toss
+
+    def draws(rng):
+        return stochastic_binary_neuron(logits, 1., rng=rng)[0].numpy()
+
+    tf.random.set_seed(0)  # the global random state, the same for every draw below
+    a = draws(tf.random.Generator.from_seed(3))
+    assert 400 < a.sum() < 600
+    tf.random.set_seed(0)
+    np.testing.assert_array_equal(draws(tf.random.Generator.from_seed(3)), a)
+    tf.random.set_seed(0)
+    assert np.mean(draws(tf.random.Generator.from_seed(4)) != a) > 0.4  # another seed
+    # The generator's state advances: drawing again gives new values, and the state
+    # from before (as a checkpoint restores it) gives the same values again.
+    rng = tf.random.Generator.from_seed(3)
+    state = rng.state.numpy()
+    first = draws(rng)
+    assert not np.array_equal(rng.state.numpy(), state)
+    assert np.mean(draws(rng) != first) > 0.4
+    rng.reset(state)
+    np.testing.assert_array_equal(draws(rng), first)
 
 
 @pytest.mark.parametrize('neuron', NEURONS)
