@@ -71,13 +71,17 @@ def environment():
     import keras
     import numpy as np
     import tensorflow as tf
-    cpu = platform.processor()
+    cpu, flags = platform.processor(), ''
     if os.path.exists('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as f:
-            cpu = next((line.split(':', 1)[1].strip() for line in f
-                        if line.startswith('model name')), cpu)
+            lines = f.read().splitlines()
+        cpu = next((line.split(':', 1)[1].strip() for line in lines
+                    if line.startswith('model name')), cpu)
+        flags = next((line for line in lines if line.startswith('flags')), '')
     return {'tensorflow': tf.__version__, 'keras': keras.__version__, 'numpy': np.__version__,
             'cpu_count': os.cpu_count(), 'cpu': cpu, 'machine': platform.machine(),
+            # oneDNN picks its kernels by instruction set: the same model name may differ
+            'avx512f': 'avx512f' in flags.split(),
             'gpus': len(tf.config.list_physical_devices('GPU')),
             'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
 

@@ -14,6 +14,10 @@ move the last bits: such a case goes in TOLERATED, with the reason, and is then 
 to 1e-6 relative (the 6-digit CSV values also to one unit in their last digit, their
 rounding). Only an intended change of the losses, explained in its commit, regenerates
 the file (see make_golden_losses.py).
+
+In another environment than the golden file's (TensorFlow version, CPU, cores), other
+kernels round differently: there every case is held to ELSEWHERE_TOLERANCE, which a
+change of what is computed still exceeds after a few steps.
 """
 import json
 
@@ -29,6 +33,7 @@ with open(GOLDEN_PATH) as f:
 # Case name: why its values may differ in the last bits. Empty: all exact.
 TOLERATED = {}
 RELATIVE_TOLERANCE = 1e-6
+ELSEWHERE_TOLERANCE = 1e-3
 
 
 def agrees(new, old, relative, csv_rounded):
@@ -54,13 +59,14 @@ def test_losses_equal_the_golden_ones(tmp_path, name):
     losses = run_case(GOLDEN['overrides'] + golden['overrides'], data_path, tmp_path / 'exp')
     assert {key: len(values) for key, values in losses.items()} == {
         key: len(golden[key]) for key in losses}
-    relative = RELATIVE_TOLERANCE if name in TOLERATED else 0.
+    elsewhere = {key: (value, GOLDEN['environment'][key])
+                 for key, value in environment().items() if value != GOLDEN['environment'][key]}
+    relative = (ELSEWHERE_TOLERANCE if elsewhere else
+                RELATIVE_TOLERANCE if name in TOLERATED else 0.)
     differences = [f"{key}[{i}]: {new} (golden {old})"
                    for key in ('critic_d_loss', 'd_loss', 'g_loss', 'gradient_penalty')
                    for i, (new, old) in enumerate(zip(losses[key], golden[key]))
                    if not agrees(new, old, relative, key == 'critic_d_loss')]
-    elsewhere = {key: (value, GOLDEN['environment'][key])
-                 for key, value in environment().items() if value != GOLDEN['environment'][key]}
     assert not differences, (
         f"{name}: {len(differences)} values differ from those of commit "
         f"{GOLDEN['commit'][:12]}: {'; '.join(differences[:6])}" + (
