@@ -71,17 +71,22 @@ def environment():
     import keras
     import numpy as np
     import tensorflow as tf
-    cpu, flags = platform.processor(), ''
+    cpu, fields = platform.processor(), {}
     if os.path.exists('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as f:
-            lines = f.read().splitlines()
-        cpu = next((line.split(':', 1)[1].strip() for line in lines
-                    if line.startswith('model name')), cpu)
-        flags = next((line for line in lines if line.startswith('flags')), '')
+            for line in f.read().split('\n\n')[0].splitlines():  # the first core's
+                key, _, value = line.partition(':')
+                fields[key.strip()] = value.strip()
+        cpu = fields.get('model name', cpu)
     return {'tensorflow': tf.__version__, 'keras': keras.__version__, 'numpy': np.__version__,
             'cpu_count': os.cpu_count(), 'cpu': cpu, 'machine': platform.machine(),
-            # oneDNN picks its kernels by instruction set: the same model name may differ
-            'avx512f': 'avx512f' in flags.split(),
+            # A model name ('AMD EPYC') may stand for several generations, and oneDNN picks
+            # its kernels by instruction set: both recorded.
+            'cpu_family_model': f"{fields.get('cpu family')}/{fields.get('model')}",
+            'vector_instructions': ' '.join(sorted(
+                flag for flag in fields.get('flags', '').split()
+                if flag.startswith(('avx', 'amx', 'fma', 'f16c', 'sse4', 'gfni', 'vaes',
+                                    'vpclmul')))),
             'gpus': len(tf.config.list_physical_devices('GPU')),
             'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
 
