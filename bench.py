@@ -2,7 +2,8 @@
 
     python bench.py                        # mlp and cnn, wgan-gp and gan
     python bench.py --arch mlp --gan wgan-gp --iters 20 --repeats 5
-    python bench.py --reference /path/to/torch-venv/bin/python --rounds 5
+    python bench.py --reference /path/to/torch-venv/bin/python --rounds 5 \
+                    --reference-arg=--fake-once
 
 Prints one JSON line per case with the field names of
 ../shared/bench/torch_reference.py, so the two compare line by line (run both in
@@ -27,13 +28,15 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
+from binarygan import configure, fast
+
+# A script that loads TensorFlow on import: its options first.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-import numpy as np  # noqa: E402
-
-from binarygan import configure  # noqa: E402  (first: it sets TensorFlow's CPU options)
+fast.set_cpu_options()
 import tensorflow as tf  # noqa: E402
-from binarygan.gan import batch_parts, set_cpu_threads  # noqa: E402
+from binarygan.fast.policy import batch_parts, set_cpu_threads  # noqa: E402
 from binarygan.presets import DISCRIMINATOR_PRESETS, GENERATOR_PRESETS  # noqa: E402
 
 
@@ -122,22 +125,25 @@ def case_config(arch, gan_type, extra=()):
 def iteration_timer(arch, gan_type, n_critic, iters, repeats, extra=()):
     """(a function that times the compiled training iteration and returns the median and
     min milliseconds per iteration over ``repeats`` blocks of ``iters``, the config)."""
+    from binarygan.data import BatchSampler
     from binarygan.gan import BinaryGAN
     config = case_config(arch, gan_type, extra)
     # Random binary images like the reference's: only the model math is timed.
     images = (np.random.RandomState(0).rand(70000, 28, 28, 1) > 0.81).astype(np.uint8)
-    gan = BinaryGAN(config['model'], config['train'], images, seed=0)
-    gan.shuffle()
+    gan = BinaryGAN(config['model'], config['train'], seed=0)
+    sampler = BatchSampler(images, config['model']['batch_size'], gan.rng)
+    sampler.shuffle()
+    train_iteration = gan.iteration_function(sampler)
     n = tf.constant(n_critic, tf.int32)
     for i in range(5):
-        gan.train_iteration(n, tf.constant(i, tf.int32))[1].numpy()
+        train_iteration(n, tf.constant(i, tf.int32))[1].numpy()
 
     def time_blocks():
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
             for i in range(iters):
-                result = gan.train_iteration(n, tf.constant(i, tf.int32))
+                result = train_iteration(n, tf.constant(i, tf.int32))
             result[1].numpy()
             times.append((time.perf_counter() - start) / iters * 1e3)
         return statistics.median(times), min(times)
@@ -189,6 +195,7 @@ def own_arguments(args):
                  '--rounds', str(args.rounds), '--reference-script', args.reference_script]
     if args.reference:
         arguments += ['--reference', args.reference]
+    arguments += [f'--reference-arg={arg}' for arg in args.reference_arg]
     for gan_type in args.gan or []:
         arguments += ['--gan', gan_type]
     return arguments + args.overrides
@@ -209,7 +216,11 @@ def main():
                              "of the per-round ratios (robust to the machine's drift)")
     parser.add_argument('--reference-script', default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', 'shared', 'bench',
-        'torch_reference.py'))
+        'torch_reference.py'), help="the reference to run in turns; another commit's "
+        "bench.py, with --reference naming its Python, compares two versions of this code")
+    parser.add_argument('--reference-arg', action='append', default=[], metavar='ARG',
+                        help="an argument for the reference, e.g. --reference-arg=--fake-once "
+                             "(the PyTorch reference's fairest mode)")
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('overrides', nargs='*', help="config overrides, e.g. train.jit_compile=off")
     args = parser.parse_args()
@@ -242,7 +253,7 @@ def main():
                 theirs = reference_ms([
                     args.reference, args.reference_script, '--arch', arch, '--gan', gan_type,
                     '--n-critic', str(args.n_critic), '--iters', str(args.iters),
-                    '--repeats', str(args.repeats)])
+                    '--repeats', str(args.repeats), *args.reference_arg])
                 rounds.append((time_blocks(), theirs))
             if rounds:
                 median = statistics.median(ours[0] for ours, _ in rounds)

@@ -185,6 +185,9 @@ TRAIN_CONFIG = {
     'checkpoints_to_keep': 3,
 
     # Speed
+    'fast': True,               # the speed paths of binarygan/fast/ (the same values,
+                                # faster on a CPU) with the two settings below; False:
+                                # the plain code everywhere (no XLA, one part)
     'jit_compile': 'auto',      # compile the critic and generator steps with XLA:
                                 # 'on', 'off', or 'auto' (on for MLPs, off for CNNs,
                                 # where it was slower on CPU)

@@ -16,10 +16,7 @@ import os
 import shlex
 import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-from binarygan import (Diverged, Interrupted, UserError, configure,  # noqa: E402
-                       start_tensorflow)
+from binarygan import Diverged, Interrupted, UserError, configure, fast, start_tensorflow
 
 EXIT_BAD_INPUT, EXIT_DIVERGED = 2, 3
 
@@ -32,11 +29,13 @@ def main(argv=None, set_threads=False):
         print(__doc__.strip())
         return 0
     try:
-        from binarygan.train import run
         config = configure.load(argv)
+        os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+        fast.set_cpu_options()
         start_tensorflow(config['train']['verbose'])
+        from binarygan.fast.policy import batch_parts, set_cpu_threads
+        from binarygan.train import run
         if set_threads:
-            from binarygan.gan import batch_parts, set_cpu_threads
             set_cpu_threads(batch_parts(config['model'], config['train']))
         run(config, ['python', 'main.py', *argv])
     except UserError as e:

@@ -3,11 +3,6 @@ import os
 import sys
 import tempfile
 
-# oneDNN kernels for convolutions and XLA's matrix products: 1.5-1.7x faster training
-# on x86 CPUs (bench.py), float32 as before; TensorFlow's CUDA builds leave them off.
-# Read when TensorFlow is imported; export TF_ENABLE_ONEDNN_OPTS=0 to compare.
-os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
-
 
 def start_tensorflow(verbose=False):
     """Import TensorFlow and find its devices, without its start-up chatter unless

@@ -5,16 +5,16 @@ import math
 import os
 
 from binarygan import UserError
+from binarygan.estimators import ESTIMATORS
+from binarygan.objectives import OBJECTIVES
 from binarygan.presets import (DISCRIMINATOR_PRESETS, GENERATOR_PRESETS, OUTPUT_NEURONS,
                                check_network)
 
 SECTIONS = {'setup': 'SETUP', 'exp': 'EXP_CONFIG', 'data': 'DATA_CONFIG',
             'model': 'MODEL_CONFIG', 'train': 'TRAIN_CONFIG'}
-GAN_TYPES = ('gan', 'wgan', 'wgan-gp')
 OPTIMIZERS = ('adam', 'rmsprop')
 LOCATIONS = ('hd', 'sa')
 BN_MODES = ('batch', 'affine')
-ESTIMATORS = ('sigmoid_adjusted', 'straight_through')
 JIT_MODES = ('auto', 'on', 'off')
 # The two readings of the paper (SETUP['protocol']): the values they give to the settings
 # left None. 'original_code' is what salu133445/binarygan (6a068a2), which made the
@@ -57,7 +57,7 @@ RESUMABLE_CHANGES = {
     ('setup', 'evaluate_along_training'), ('train', 'evaluate_along_training'),
     ('train', 'num_epoch'), ('train', 'max_steps'), ('train', 'checkpoints_to_keep'),
     ('train', 'checkpoint_every_steps'),
-    ('train', 'jit_compile'), ('train', 'batch_parts'),
+    ('train', 'fast'), ('train', 'jit_compile'), ('train', 'batch_parts'),
     ('train', 'eval_every'), ('train', 'eval_num_samples'), ('train', 'eval_mnist_dir'),
     ('train', 'classifier_dir'),
     # Absolute paths resolved from the values above; the raw values are compared.
@@ -175,25 +175,40 @@ def critic_couples_samples(model_config):
 
 
 def resolve(config):
-    """Fill the None values from SETUP, derive the experiment name and check everything."""
+    """Fill the None values from SETUP and the protocol, derive the experiment name and
+    check everything."""
     config = copy.deepcopy(config)
+    _fill_from_setup(config)
+    _check_choices(config)
+    _check_numbers(config)
+    _check_batch_parts(config)
+    _name_and_paths(config)
+    return config
+
+
+def _fill_from_setup(config):
     setup = config['setup']
     for section, names in FROM_SETUP.items():
         for name in names:
             if config[section][name] is None:
                 config[section][name] = setup[name]
-    exp, data, model, train = (config[s] for s in ('exp', 'data', 'model', 'train'))
     _choice(setup['protocol'], tuple(PROTOCOLS), 'protocol')
     for (section, name), value in PROTOCOLS[setup['protocol']].items():
         if config[section][name] is None:
             config[section][name] = value
 
-    _choice(model['gan_type'], GAN_TYPES, 'gan_type')
+
+def _check_choices(config):
+    """The named choices and the networks."""
+    data, model, train = config['data'], config['model'], config['train']
+    _choice(model['gan_type'], tuple(OBJECTIVES), 'gan_type')
     _choice(model['optimizer'], OPTIMIZERS, 'optimizer')
     _choice(data['training_data_location'], LOCATIONS, 'training_data_location')
     _choice(model['bn_mode'], BN_MODES, 'model.bn_mode')
-    _choice(model['gradient_estimator'], ESTIMATORS, 'model.gradient_estimator')
+    _choice(model['gradient_estimator'], tuple(ESTIMATORS), 'model.gradient_estimator')
     _choice(train['jit_compile'], JIT_MODES, 'train.jit_compile')
+    if not isinstance(train['fast'], bool):
+        raise UserError(f"train.fast must be true or false, not {train['fast']!r}")
     if model['net_g'] is None:
         _choice(model['preset_g'], tuple(GENERATOR_PRESETS), 'preset_g')
         model['net_g'] = GENERATOR_PRESETS[model['preset_g']]['network']
@@ -208,6 +223,10 @@ def resolve(config):
     check_network(model['net_g'], 'model.net_g')
     check_network(model['net_d'], 'model.net_d')
 
+
+def _check_numbers(config):
+    """Ranges, integers and shapes."""
+    exp, model = config['exp'], config['model']
     _positive(config, 'model', ('batch_size', 'z_dim', 'learning_rate', 'clip_value',
                                 'initial_slope', 'epsilon'))
     _positive(config, 'model', ('gp_coefficient', 'beta1', 'beta2', 'rmsprop_decay',
@@ -248,6 +267,9 @@ def resolve(config):
             raise UserError(f"{section}.{name} must be {length} whole numbers greater than 0, "
                             f"not {tuple(value)!r}")
 
+
+def _check_batch_parts(config):
+    model, train = config['model'], config['train']
     parts = train['batch_parts']
     if not isinstance(parts, int) or isinstance(parts, bool) or parts < 0 or (
             parts and model['batch_size'] % parts):
@@ -258,6 +280,11 @@ def resolve(config):
                         "on its own; this one normalizes with batch statistics "
                         "(model.bn_mode='batch'): use 1 or 0")
 
+
+def _name_and_paths(config):
+    """The experiment's name and folder; the paths made absolute and checked."""
+    setup, exp, data, model, train = (config[s] for s in ('setup', 'exp', 'data', 'model',
+                                                           'train'))
     if exp['exp_name'] is None:
         exp['exp_name'] = '_'.join(str(part) for part in (
             setup['prefix'], model['gan_type'], 'g', model['preset_g'], 'd', model['preset_d'])
@@ -284,7 +311,6 @@ def resolve(config):
         for name in ('eval_mnist_dir', 'classifier_dir'):
             if os.path.exists(train[name]) and not os.path.isdir(train[name]):
                 raise UserError(f"train.{name} {train[name]} is a file, not a folder")
-    return config
 
 
 def load(overrides=()):

@@ -157,3 +157,35 @@ def load_training_data(name, location):
             ) from None
         return as_image_batch(array, f"SharedArray {name!r}")
     raise UserError(f"unknown training data location {location!r}; valid: hd, sa")
+
+
+class BatchSampler:
+    """The training images in memory, as a TensorFlow variable, and the batches of an
+    epoch's permutation of them, gathered inside the compiled training iteration.
+    ``rng``: the training run's ``tf.random.Generator`` (its state is checkpointed).
+    TensorFlow is imported here, not on import: this module is read before it starts."""
+
+    def __init__(self, images, batch_size, rng):
+        import tensorflow as tf
+        self.batch_size, self.rng = batch_size, rng
+        self.num_images = int(images.shape[0])
+        # Not checkpointed: the images are input, not state.
+        self.images = tf.Variable(tf.cast(images, tf.float32), trainable=False, name='images')
+        self.permutation = tf.Variable(tf.range(self.num_images), trainable=False)
+
+    def shuffle(self):
+        """A new permutation of the training images, for a new epoch."""
+        import tensorflow as tf
+        self.permutation.assign(tf.argsort(self.rng.uniform([self.num_images])))
+
+    def batch(self, index):
+        """Batch ``index`` of the epoch's permutation."""
+        import tensorflow as tf
+        start = index * self.batch_size
+        return tf.gather(self.images, self.permutation[start:start + self.batch_size])
+
+    def random_batch(self):
+        """A batch of images drawn at random (with replacement across batches)."""
+        import tensorflow as tf
+        indices = self.rng.uniform([self.batch_size], 0, self.num_images, dtype=tf.int32)
+        return tf.gather(self.images, indices)

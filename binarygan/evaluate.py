@@ -1,4 +1,4 @@
-"""Score a generator against binarized MNIST with the reference classifier.
+"""Score a generator against binarized MNIST with the FID classifier.
 
 Usage: python -m binarygan.evaluate EXP_DIR [--num-samples N] [--checkpoint PATH]
                                    [--classifier-dir DIR] [--mnist-dir DIR]
@@ -9,7 +9,7 @@ the preactivation histogram (.json, .png). Training calls evaluate_along_trainin
 after every epoch and plot_along_training at its end.
 """
 import argparse
-import csv
+import collections
 import json
 import os
 import sys
@@ -17,8 +17,10 @@ import time
 
 import numpy as np
 
-from binarygan import UserError, configure
-from binarygan.classifier import reference
+from binarygan import UserError, configure, fast
+from binarygan.checkpoints import checkpoint_to_use, restore_for_sampling
+from binarygan.fid_classifier import fid_reference
+from binarygan.logs import CsvLog
 from binarygan.metrics import notch_ratio, preactivation_histogram, sample_metrics
 from binarygan.plots import plot_preactivation_histograms, plot_training_metrics
 
@@ -30,8 +32,12 @@ NEURON_NAMES = {'round': 'DBNs', 'bernoulli': 'SBNs', 'real': 'real-valued'}
 CSV_METRICS = ('fid', 'inception_score', 'class_entropy', 'min_class_share',
                'mean_confidence', 'ink_density', 'isolated_pixels', 'components')
 
+# A generator restored for sampling: its checkpoint's path, step and epoch, and the
+# experiment's config.
+Restored = collections.namedtuple('Restored', 'gan config checkpoint step epoch')
 
-def score_generator(gan, reference, num_samples):
+
+def score_generator(gan, classifier, num_samples):
     """(metrics per variant, preactivated outputs) of ``num_samples`` samples: 'binary' for
     binary neurons; 'raw', 'threshold' and 'bernoulli' for real-valued outputs."""
     import tensorflow as tf
@@ -41,56 +47,35 @@ def score_generator(gan, reference, num_samples):
     grids = {name: np.concatenate([batch[name].numpy() for batch in batches])[:num_samples]
              for name in batches[0]}
     preactivated = grids.pop('preactivated', grids.get('raw'))  # real-valued: the sigmoid
-    variants = {name: sample_metrics(*reference.score(images), images, reference.test_fit)
+    variants = {name: sample_metrics(*classifier.score(images), images, classifier.test_fit)
                 for name, images in grids.items()}
     return variants, preactivated
 
 
-def _latest_checkpoint(exp_dir, checkpoint):
-    import tensorflow as tf
-    from binarygan.train import find_checkpoint
-    if checkpoint is None or os.path.isdir(checkpoint):
-        path = find_checkpoint(checkpoint or exp_dir)
-        if path is None:
-            raise UserError(f"no checkpoint in {checkpoint or exp_dir}: train it first")
-        return path
-    if not tf.io.gfile.exists(checkpoint + '.index'):
-        raise UserError(f"checkpoint {checkpoint} does not exist (give a path such as "
-                        f"{os.path.join(exp_dir, 'checkpoints', 'ckpt-1000')})")
-    return checkpoint
-
-
 def restore_experiment(exp_dir, checkpoint=None):
-    """(generator of the experiment at its latest checkpoint or ``checkpoint``, its config,
-    the checkpoint path)."""
+    """The generator of the experiment at its latest checkpoint or ``checkpoint``: a
+    Restored."""
     config_path = os.path.join(exp_dir, 'config.json')
     if not os.path.isfile(config_path):
         raise UserError(f"{exp_dir} is not an experiment folder (it has no config.json)")
     try:
         with open(config_path) as f:
             config = json.load(f)
-        model = config['model']
+        if not all(isinstance(config[section], dict) for section in ('exp', 'model', 'train')):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         raise UserError(f"{config_path} is not a configuration written by training") from None
-    path = _latest_checkpoint(exp_dir, checkpoint)
+    path = checkpoint_to_use(exp_dir, checkpoint)
 
-    import tensorflow as tf
-    from binarygan.gan import BinaryGAN
-    # The networks need no training images: one placeholder image.
-    gan = BinaryGAN(model, config['train'], np.zeros((1, *model['image_shape']), np.uint8),
-                    config['exp']['seed'])
-    # Not gan.checkpoint: its image permutation has the training set's length.
-    sampling_state = tf.train.Checkpoint(generator=gan.generator, slope=gan.slope,
-                                         sample_rng=gan.sample_rng, step=gan.step,
-                                         epoch=gan.epoch)
-    try:
-        sampling_state.restore(path).expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as e:
-        first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise UserError(f"checkpoint {path} does not fit {config_path}: {first_line}") from None
     # Settings added after the experiment was trained take today's defaults.
-    config['train'] = {**configure.load()['train'], **config['train']}
-    return gan, config, path
+    defaults = configure.load()
+    for section in ('model', 'train'):
+        config[section] = {**defaults[section], **config[section]}
+
+    from binarygan.gan import BinaryGAN
+    gan = BinaryGAN(config['model'], config['train'], config['exp']['seed'])
+    step, epoch = restore_for_sampling(gan, path, config_path)
+    return Restored(gan, config, path, step, epoch)
 
 
 def evaluate_experiment(exp_dir, num_samples=10000, checkpoint=None, classifier_dir=None,
@@ -98,10 +83,11 @@ def evaluate_experiment(exp_dir, num_samples=10000, checkpoint=None, classifier_
     """Write EXP_DIR/eval/metrics.json and the preactivation histogram; returns the metrics."""
     if num_samples < 2:
         raise UserError(f"--num-samples must be at least 2, not {num_samples}")
-    gan, config, path = restore_experiment(exp_dir, checkpoint)
-    ref = reference(classifier_dir or config['train']['classifier_dir'],
-                    mnist_dir or config['train']['eval_mnist_dir'])
-    variants, preactivated = score_generator(gan, ref, num_samples)
+    restored = restore_experiment(exp_dir, checkpoint)
+    config = restored.config
+    ref = fid_reference(classifier_dir or config['train']['classifier_dir'],
+                        mnist_dir or config['train']['eval_mnist_dir'])
+    variants, preactivated = score_generator(restored.gan, ref, num_samples)
     histogram = preactivation_histogram(preactivated)
     eval_dir = os.path.join(exp_dir, 'eval')
     os.makedirs(eval_dir, exist_ok=True)
@@ -111,10 +97,10 @@ def evaluate_experiment(exp_dir, num_samples=10000, checkpoint=None, classifier_
                                   os.path.join(eval_dir, HISTOGRAM_PLOT))
     shares = ('share_0.4_to_0.6', 'share_below_0.1_or_above_0.9')
     metrics = {
-        'step': int(gan.step.numpy()),
-        'epoch': int(gan.epoch.numpy()),
+        'step': restored.step,
+        'epoch': restored.epoch,
         'num_samples': num_samples,
-        'checkpoint': path,
+        'checkpoint': restored.checkpoint,
         'fid_train_vs_test': ref.record['fid_train_vs_test'],
         'data_ink_density': ref.data_ink_density,
         **{f'data_{key}': value for key, value in ref.data_artifacts.items()},
@@ -155,27 +141,19 @@ def evaluate_along_training(gan, config, epoch, step):
     if not train['evaluate_along_training'] or epoch % train['eval_every']:
         return {}
     # Loads the classifier once per process (trains it first if it is not cached).
-    ref = reference(train['classifier_dir'], train['eval_mnist_dir'])
+    ref = fid_reference(train['classifier_dir'], train['eval_mnist_dir'])
     start = time.time()
     variants, _ = score_generator(gan, ref, train['eval_num_samples'])
     seconds = time.time() - start
     eval_dir = os.path.join(config['exp']['exp_dir'], 'eval')
     os.makedirs(eval_dir, exist_ok=True)
-    path = os.path.join(eval_dir, METRICS_CSV)
-    header = ('epoch', 'step', 'variant', *CSV_METRICS, 'seconds')
-    rows = []
-    if os.path.exists(path):  # a resumed run replaces the rows of epochs it repeats
-        with open(path, newline='') as f:
-            rows = [row for row in csv.DictReader(f) if int(row['epoch']) < epoch]
-    for name, values in variants.items():
-        rows.append({'epoch': epoch, 'step': step, 'variant': name,
-                     'seconds': f'{seconds:.2f}',
-                     **{key: '' if values[key] is None else f'{values[key]:.6g}'
-                        for key in CSV_METRICS}})
-    with open(path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, header)
-        writer.writeheader()
-        writer.writerows(rows)
+    # A resumed run replaces the rows of the epochs it repeats.
+    with CsvLog(os.path.join(eval_dir, METRICS_CSV),
+                ('epoch', 'step', 'variant', *CSV_METRICS, 'seconds'),
+                lambda row: int(row['epoch']) < epoch) as log:
+        for name, values in variants.items():
+            log.write(epoch, step, name, *('' if values[key] is None else f'{values[key]:.6g}'
+                                           for key in CSV_METRICS), f'{seconds:.2f}')
     print(f"evaluation after epoch {epoch}: " + ', '.join(
         f"{name}: fid {values['fid']:.2f}, class entropy {values['class_entropy']:.3f}"
         for name, values in variants.items()) + f" ({seconds:.1f} s)", flush=True)
@@ -241,4 +219,5 @@ def main(argv=None):
 
 if __name__ == '__main__':
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    fast.set_cpu_options()  # before TensorFlow loads, as main.py
     sys.exit(main())

@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from binarygan import UserError, start_tensorflow
+from binarygan import UserError, fast, start_tensorflow
 
 
 def sample_experiment(exp_dir, num=64, out=None, checkpoint=None, seed=0):
@@ -27,8 +27,8 @@ def sample_experiment(exp_dir, num=64, out=None, checkpoint=None, seed=0):
     tf = start_tensorflow()
     from binarygan.evaluate import restore_experiment
     from binarygan.image_io import save_grid
-    gan, _, path = restore_experiment(exp_dir, checkpoint)
-    step = int(gan.step.numpy())
+    restored = restore_experiment(exp_dir, checkpoint)
+    gan, path, step = restored.gan, restored.checkpoint, restored.step
     prefix = out or os.path.join(exp_dir, 'samples', f'sampled_{step:06d}')
     if prefix.endswith(('.png', '.npy')):
         prefix = prefix[:-len('.png')]
@@ -82,4 +82,5 @@ def main(argv=None):
 
 if __name__ == '__main__':
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    fast.set_cpu_options()  # before TensorFlow loads, as main.py
     sys.exit(main())

@@ -1,20 +1,21 @@
-"""An experiment: its folder, the training loop, logs, samples and checkpoints."""
-import contextlib
-import csv
+"""An experiment: its folder and the training loop, which writes its logs, sample grids
+and checkpoints."""
 import json
 import math
 import os
 import re
 import shlex
 import signal
-import tempfile
 import time
 
 import numpy as np
 
 from binarygan import Diverged, Interrupted, UserError, configure
-from binarygan.data import load_training_data
+from binarygan.checkpoints import (Counters, checkpoint_counters, find_checkpoint, restore,
+                                   save_checkpoint, training_checkpoint)
+from binarygan.data import BatchSampler, load_training_data
 from binarygan.lock import ExperimentLock
+from binarygan.logs import Summaries, open_logs, replacing
 from binarygan.progress import Progress
 from binarygan.stop_signals import StopSignals
 
@@ -41,73 +42,6 @@ def sample_due(step, train_config):
     return (step % tc['sample_every_steps'] == 0
             or (step < tc['sample_early_until_step']
                 and step % tc['sample_early_every_steps'] == 0))
-
-
-@contextlib.contextmanager
-def replacing(path, newline=None):
-    """A file to write that replaces ``path`` once complete: a run killed meanwhile
-    leaves the old file, never a part of the new one."""
-    temporary = path + '.tmp'
-    with open(temporary, 'w', newline=newline) as f:
-        yield f
-    os.replace(temporary, path)
-
-
-class CsvLog:
-    """An appendable CSV log that, on resume, drops rows the checkpoint has not seen,
-    and a last row cut short by a killed run."""
-
-    def __init__(self, path, header, keep_row):
-        rows = []
-        if os.path.exists(path):
-            with open(path, newline='') as f:
-                rows = [row for row in csv.DictReader(f)
-                        if None not in row.values() and keep_row(row)]
-        with replacing(path, newline='') as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows([row[name] for name in header] for row in rows)
-        self.file = open(path, 'a', newline='')
-        self.writer = csv.writer(self.file)
-
-    def write(self, *values):
-        self.writer.writerow(f'{v:.6g}' if isinstance(v, float) else v for v in values)
-
-    def flush(self):
-        self.file.flush()
-
-    def close(self):
-        self.file.close()
-
-
-def open_logs(logs_dir, step, epoch):
-    """The step, batch and epoch logs, continued from ``step`` and ``epoch``."""
-    return {
-        'step': CsvLog(os.path.join(logs_dir, 'step.csv'), ('step', 'critic_step', 'd_loss'),
-                       lambda row: int(row['step']) < step),
-        'batch': CsvLog(os.path.join(logs_dir, 'batch.csv'),
-                        ('epoch', 'batch', 'step', 'n_critic', 'seconds', 'd_loss',
-                         'g_loss', 'gradient_penalty', 'slope'),
-                        lambda row: int(row['step']) < step),
-        'epoch': CsvLog(os.path.join(logs_dir, 'epoch.csv'),
-                        ('epoch', 'step', 'seconds', 'd_loss', 'g_loss', 'slope'),
-                        lambda row: int(row['epoch']) < epoch),
-    }
-
-
-def find_checkpoint(folder):
-    """The latest checkpoint in an experiment folder or a checkpoints folder, or None."""
-    import tensorflow as tf
-    for candidate in (os.path.join(folder, 'checkpoints'), folder):
-        path = tf.train.latest_checkpoint(candidate)
-        if path:
-            return path
-        index = os.path.join(candidate, 'checkpoint')
-        if os.path.exists(index):
-            raise UserError(f"{index} names no complete checkpoint (files deleted or "
-                            "damaged): restore them from a backup, or start anew with "
-                            "another exp_name=...")
-    return None
 
 
 def _shown_value(config, name):
@@ -157,18 +91,6 @@ def prepare_experiment(config):
     return own
 
 
-def checkpoint_counters(path):
-    """(step, epoch) of a checkpoint; (0, 0) when it has none (restore says what is
-    wrong with it)."""
-    import tensorflow as tf
-    try:
-        reader = tf.train.load_checkpoint(path)
-        return tuple(int(reader.get_tensor(f'{name}/.ATTRIBUTES/VARIABLE_VALUE'))
-                     for name in ('step', 'epoch'))
-    except (ValueError, tf.errors.OpError):
-        return 0, 0
-
-
 def finished(train_config, step, epoch):
     """'epoch 20 of 20, step 21860' when training ends at or before ``step`` and
     ``epoch``, else None."""
@@ -191,30 +113,6 @@ def longer_training(train_config, step, epoch, command):
     keys = {change.split('=')[0] for change in changes}
     kept = [arg for arg in command if arg.lstrip('-').split('=')[0] not in keys]
     return shlex.join(kept + changes)
-
-
-def restore(gan, checkpoint_path):
-    """Restore ``checkpoint_path`` into ``gan`` once every variable of the model is
-    known to be in it with the same shape: a restore failing halfway would leave
-    TensorFlow warnings after the error message."""
-    import tensorflow as tf
-    try:
-        found = dict(tf.train.list_variables(checkpoint_path))
-    except (ValueError, tf.errors.OpError) as e:
-        raise UserError(f"cannot read checkpoint {checkpoint_path}: "
-                        f"{str(e).strip().splitlines()[0]}") from None
-    with tempfile.TemporaryDirectory() as folder:
-        expected = tf.train.list_variables(gan.checkpoint.write(os.path.join(folder, 'model')))
-    for key, shape in expected:
-        if found.get(key) != shape:
-            there = 'missing' if key not in found else f'of shape {found[key]}'
-            raise UserError(
-                f"checkpoint {checkpoint_path} does not fit this model (another architecture "
-                f"or optimizer?): {key.replace('/.ATTRIBUTES/VARIABLE_VALUE', '')} is {there} "
-                f"there, of shape {shape} here")
-    status = gan.checkpoint.restore(checkpoint_path)
-    status.assert_existing_objects_matched()
-    status.expect_partial()  # the save counter is created, and restored, at the first save
 
 
 def make_experiment_folder(exp_dir, config):
@@ -273,19 +171,31 @@ def first_nonfinite_loss(d_losses, g_loss):
     return None if math.isfinite(g_loss) else f"generator loss {g_loss}"
 
 
-def save_checkpoint(gan, manager, logs, summaries, step, epoch, epoch_totals, exp_dir):
+def save_training_state(gan, manager, counters, logs, summaries, step, epoch, epoch_totals,
+                        exp_dir):
     """Save the training state at ``step``, after the logs up to it are on disk, so
     that a killed run resumes them without a gap; weights that are no longer finite
-    are not saved."""
+    are not saved. Returns the checkpoint's path."""
     for log in logs.values():
         log.flush()
     summaries.flush()
     if not gan.weights_are_finite():
         raise diverged(f"the weights are not finite after step {step - 1}", manager, exp_dir)
-    gan.step.assign(step)
-    gan.epoch.assign(epoch)
-    gan.epoch_totals.assign(epoch_totals)
-    return manager.save(checkpoint_number=step)
+    return save_checkpoint(manager, counters, step, epoch, epoch_totals)
+
+
+def check_training_data(images, config):
+    """UserError unless the batch size, image shape and sample grid fit ``images``."""
+    batch_size, grid = config['model']['batch_size'], tuple(config['train']['sample_grid'])
+    if batch_size > len(images):
+        raise UserError(f"model.batch_size {batch_size} is larger than the training "
+                        f"set ({len(images)} images)")
+    if images.shape[1:] != tuple(config['model']['image_shape']):
+        raise UserError(f"model.image_shape {tuple(config['model']['image_shape'])} is not "
+                        f"the training images' {images.shape[1:]}")
+    if grid[0] * grid[1] > len(images):  # samples/x_train.png shows distinct training images
+        raise UserError(f"train.sample_grid {grid} needs {grid[0] * grid[1]} training "
+                        f"images; the training set has {len(images)}")
 
 
 def end_of_training_pictures(exp_dir, dirs):
@@ -312,68 +222,71 @@ def run(config, command=None):
 
 def _run(config, lock, command):
     exp, data, train = config['exp'], config['data'], config['train']
+    exp_dir = exp['exp_dir']
+
+    # -- the checkpoint to go on from; a finished experiment is left as it is
     checkpoint_path = prepare_experiment(config)
     if checkpoint_path:
         step, epoch = checkpoint_counters(checkpoint_path)
         at_end = finished(train, step, epoch)
         if at_end:  # only the experiment's own: prepare_experiment refuses a pretrained one
-            print(f"experiment {exp['exp_dir']} is finished ({at_end}); to train it longer: "
+            print(f"experiment {exp_dir} is finished ({at_end}); to train it longer: "
                   f"{longer_training(train, step, epoch, command)}")
             return None
-    images = load_training_data(data['training_data'], data['training_data_location'])
-    batch_size = config['model']['batch_size']
-    if batch_size > len(images):
-        raise UserError(f"model.batch_size {batch_size} is larger than the training "
-                        f"set ({len(images)} images)")
-    if images.shape[1:] != tuple(config['model']['image_shape']):
-        raise UserError(f"model.image_shape {tuple(config['model']['image_shape'])} is not "
-                        f"the training images' {images.shape[1:]}")
-    grid = tuple(train['sample_grid'])
-    if grid[0] * grid[1] > len(images):  # samples/x_train.png shows distinct training images
-        raise UserError(f"train.sample_grid {grid} needs {grid[0] * grid[1]} training "
-                        f"images; the training set has {len(images)}")
 
+    # -- load the training data
+    images = load_training_data(data['training_data'], data['training_data_location'])
+    check_training_data(images, config)
+
+    # -- build the model and restore the checkpoint, before anything is written: a
+    # checkpoint that does not fit leaves the folder as it was
     import tensorflow as tf
     from binarygan.evaluate import evaluate_along_training
     from binarygan.gan import BinaryGAN
     from binarygan.image_io import save_grid
-    from binarygan.summaries import Summaries
-
     try:
-        gan = BinaryGAN(config['model'], train, images, exp['seed'])
+        gan = BinaryGAN(config['model'], train, exp['seed'])
+        sampler = BatchSampler(images, config['model']['batch_size'], gan.rng)
     except (tf.errors.ResourceExhaustedError, MemoryError) as e:
         shape = re.search(r'shape\[[^\]]*\]', str(e))
         raise UserError("the model does not fit in memory" + (
             f" (a tensor of {shape.group()})" if shape else '') + ": give a smaller "
             "model.z_dim or network") from None
-    if checkpoint_path:  # before anything is written: a misfit leaves the folder as it was
-        restore(gan, checkpoint_path)
+    iteration = gan.iteration_function(sampler)
+    counters = Counters()
+    checkpoint = training_checkpoint(gan, sampler, counters)
+    if checkpoint_path:
+        restore(checkpoint, checkpoint_path)
         for optimizer in (gan.g_optimizer, gan.d_optimizer):  # not a pretrained run's rate
             optimizer.learning_rate = config['model']['learning_rate']
-    exp_dir = exp['exp_dir']
+
+    # -- the experiment folder
     lock.create_folder()
     dirs = make_experiment_folder(exp_dir, config)
     lock.announce()
     if checkpoint_path:
-        print(f"Restored {checkpoint_path} (step {int(gan.step.numpy())}, "
-              f"epoch {int(gan.epoch.numpy())}, slope {float(gan.slope.numpy()):.4f})")
+        print(f"Restored {checkpoint_path} (step {int(counters.step.numpy())}, "
+              f"epoch {int(counters.epoch.numpy())}, slope {float(gan.slope.numpy()):.4f})")
     stats = write_model_info(gan, exp_dir, config)
     print(f"Experiment {exp['exp_name']}: {len(images)} images, generator "
           f"{stats['params_g']:,} and discriminator {stats['params_d']:,} parameters")
 
-    manager = tf.train.CheckpointManager(gan.checkpoint, dirs['checkpoints'],
-                                         max_to_keep=train['checkpoints_to_keep'])
+    # -- the training images and fixed noise of the sample grids
+    grid = tuple(train['sample_grid'])
     rng = np.random.RandomState(exp['seed'])
     num_samples = grid[0] * grid[1]
     save_grid(os.path.join(dirs['samples'], 'x_train.png'),
               images[rng.choice(len(images), num_samples, replace=False)], grid)
     sample_z = tf.constant(rng.normal(size=(num_samples, gan.z_dim)), tf.float32)
 
-    num_batch = len(images) // batch_size
+    # -- counters, checkpoints, logs and progress, continued from the checkpoint
+    manager = tf.train.CheckpointManager(checkpoint, dirs['checkpoints'],
+                                         max_to_keep=train['checkpoints_to_keep'])
+    num_batch = sampler.num_images // config['model']['batch_size']
     max_steps = train['max_steps'] or None
     every = train['checkpoint_every_steps']
-    step, epoch = int(gan.step.numpy()), int(gan.epoch.numpy())
-    d_sum, g_sum, count, seconds_before = gan.epoch_totals.numpy().tolist()
+    step, epoch = int(counters.step.numpy()), int(counters.epoch.numpy())
+    d_sum, g_sum, count, seconds_before = counters.epoch_totals.numpy().tolist()
     epoch_start = time.time() - seconds_before
     logs = open_logs(dirs['logs'], step, epoch)
     summaries = Summaries(dirs['logs'], step)
@@ -381,18 +294,22 @@ def _run(config, lock, command):
     progress = Progress(train['verbose'], train['num_epoch'], num_batch,
                         all_steps if max_steps is None else min(max_steps, all_steps),
                         lambda s: critic_steps_before(s, train))
+
+    # -- the loop: one iteration (critic steps and a generator step) per step
     try:
         with StopSignals() as stop:
             while epoch < train['num_epoch'] and (max_steps is None or step < max_steps):
                 batch = step - epoch * num_batch
                 if batch == 0:
-                    gan.shuffle()
+                    sampler.shuffle()
                 if train['sample_along_training'] and sample_due(step, train):
                     save_samples(gan, sample_z, step, dirs['samples'], grid, summaries)
+
+                # One iteration, its logs and the check for divergence.
                 n_critic = critic_steps_for(step, train)
                 start = time.time()
-                d_losses, g_loss, penalty = gan.train_iteration(
-                    tf.constant(n_critic, tf.int32), tf.constant(batch, tf.int32))
+                d_losses, g_loss, penalty = iteration(tf.constant(n_critic, tf.int32),
+                                                      tf.constant(batch, tf.int32))
                 d_losses, g_loss = d_losses.numpy().tolist(), float(g_loss)
                 seconds = time.time() - start
                 d_loss, penalty, slope = d_losses[-1], float(penalty), float(gan.slope.numpy())
@@ -410,6 +327,8 @@ def _run(config, lock, command):
                 progress.iteration(step, n_critic, seconds, d_loss, g_loss)
                 d_sum, g_sum, count = d_sum + d_loss, g_sum + g_loss, count + 1
                 step += 1
+
+                # The end of an epoch: its log, the slope's annealing, evaluation.
                 epoch_done = batch + 1 == num_batch
                 if epoch_done:
                     seconds = time.time() - epoch_start
@@ -424,11 +343,13 @@ def _run(config, lock, command):
                                                  for name, value in values.items()
                                                  if value is not None})  # raw: no artifacts
                     d_sum, g_sum, count, epoch_start = 0., 0., 0, time.time()
+
+                # A checkpoint; a stop signal stops training here.
                 if (epoch_done or step == max_steps or stop.received
                         or (every and step % every == 0)):
-                    saved = save_checkpoint(gan, manager, logs, summaries, step, epoch,
-                                            [d_sum, g_sum, count, time.time() - epoch_start],
-                                            exp_dir)
+                    saved = save_training_state(
+                        gan, manager, counters, logs, summaries, step, epoch,
+                        [d_sum, g_sum, count, time.time() - epoch_start], exp_dir)
                 if stop.received:
                     progress.clear()
                     raise Interrupted(f"{signal.Signals(stop.received).name} after step "
@@ -441,6 +362,8 @@ def _run(config, lock, command):
         for log in logs.values():
             log.close()
         summaries.close()
+
+    # -- the end: plots and the animation of the sample grids
     made = end_of_training_pictures(exp_dir, dirs)
     print(f"Done: step {step}, {progress.position(step)}. In {exp_dir}: "
           f"{', '.join(made + ['samples/'])}, logs/ (CSV; TensorBoard: tensorboard --logdir "

@@ -11,7 +11,9 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-import binarygan  # noqa: E402, F401  (first: it sets TensorFlow's CPU options)
+from binarygan import fast  # noqa: E402
+
+fast.set_cpu_options()  # as main.py does, before TensorFlow loads
 
 
 def write_synthetic_data(folder):
@@ -98,7 +100,7 @@ def refused(capsys, args, folder):
 def scalar_and_image_events(logs_dir):
     """{step: {tag: value}} of the scalars and {step: {tag: (width, height)}} of the
     images in the TensorBoard event files of ``logs_dir``; a tag twice at a step fails."""
-    from binarygan.summaries import event_records
+    from binarygan.logs import event_records
     scalars, images = {}, {}
     for name in sorted(os.listdir(logs_dir)):
         if '.tfevents.' not in name:
@@ -115,8 +117,8 @@ def scalar_and_image_events(logs_dir):
 
 @pytest.fixture(scope='session')
 def classifier_dir(tmp_path_factory):
-    """The reference classifier's cache, trained once per test session on the real MNIST."""
-    from binarygan.classifier import reference
+    """The FID classifier's cache, trained once per test session on the real MNIST."""
+    from binarygan.fid_classifier import fid_reference
     folder = str(tmp_path_factory.mktemp('classifier'))
-    reference(folder, mnist_mirror())
+    fid_reference(folder, mnist_mirror())
     return folder

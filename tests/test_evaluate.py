@@ -1,4 +1,4 @@
-"""The reference classifier, the metrics on real MNIST and the evaluation of experiments."""
+"""The FID classifier, the metrics on real MNIST and the evaluation of experiments."""
 import json
 import os
 import shutil
@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from binarygan import classifier, configure
-from binarygan.classifier import load_or_train, reference
+from binarygan import configure, fid_classifier
+from binarygan.fid_classifier import fid_reference, load_or_train
 from binarygan.data import load_mnist
 from binarygan.evaluate import compare_preactivations, main
 from binarygan.metrics import fid, sample_metrics
@@ -26,7 +26,7 @@ def test_classifier_reaches_99_percent_on_the_binarized_test_set(classifier_dir,
     assert 'Training' not in capsys.readouterr().out
     test_images, test_labels = load_mnist(mnist_mirror(), 'test', labels=True)
     accuracy = np.mean(np.argmax(cached.score(test_images)[1], axis=1) == test_labels)
-    print(f"reference classifier: test accuracy {accuracy:.4f}, record {cached.record}")
+    print(f"FID classifier: test accuracy {accuracy:.4f}, record {cached.record}")
     assert accuracy >= 0.99
     assert cached.record['test_accuracy'] == pytest.approx(accuracy)
     assert set(cached.record['data_md5']) == {'train_images', 'train_labels', 'test_images',
@@ -36,24 +36,25 @@ def test_classifier_reaches_99_percent_on_the_binarized_test_set(classifier_dir,
 def test_classifier_is_retrained_when_its_record_does_not_match(classifier_dir, tmp_path,
                                                                monkeypatch):
     retrained = []
-    monkeypatch.setattr(classifier, '_fit', lambda *args: retrained.append(True))
+    monkeypatch.setattr(fid_classifier, 'train_classifier',
+                        lambda *args: retrained.append(True))
     cache = tmp_path / 'cache'
     shutil.copytree(classifier_dir, cache)
     load_or_train(str(cache), mnist_mirror())
     assert not retrained
-    record = json.loads((cache / classifier.RECORD_FILE).read_text())
+    record = json.loads((cache / fid_classifier.RECORD_FILE).read_text())
     record['data_md5']['test_labels'] = '0' * 32
-    (cache / classifier.RECORD_FILE).write_text(json.dumps(record))
+    (cache / fid_classifier.RECORD_FILE).write_text(json.dumps(record))
     untrained = load_or_train(str(cache), mnist_mirror())  # the fake fit leaves it untrained
     assert retrained and untrained.record['test_accuracy'] < 0.5
-    assert json.loads((cache / classifier.RECORD_FILE).read_text()) == untrained.record
-    (cache / classifier.WEIGHTS_FILE).unlink()
+    assert json.loads((cache / fid_classifier.RECORD_FILE).read_text()) == untrained.record
+    (cache / fid_classifier.WEIGHTS_FILE).unlink()
     load_or_train(str(cache), mnist_mirror())
     assert len(retrained) == 2
 
 
 def test_fid_of_real_images_is_small_and_far_below_noise_of_the_same_ink(classifier_dir):
-    ref = reference(classifier_dir, mnist_mirror())
+    ref = fid_reference(classifier_dir, mnist_mirror())
     train_images = load_mnist(mnist_mirror(), 'train')
     real = np.random.RandomState(1).choice(len(train_images), 10000, replace=False)
     real_metrics = sample_metrics(*ref.score(train_images[real]), train_images[real],

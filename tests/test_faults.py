@@ -15,7 +15,7 @@ import tensorflow as tf
 import main
 from binarygan.gan import BinaryGAN
 from binarygan.stop_signals import STOPPING, StopSignals
-from binarygan.train import CsvLog
+from binarygan.logs import CsvLog
 from conftest import (ROOT, quick_run_args, read_csv, scalar_and_image_events,
                       write_synthetic_data)
 
@@ -197,15 +197,14 @@ def test_weights_that_overflow_are_never_checkpointed(tmp_path, synthetic_data, 
 def test_nan_keeps_the_last_good_checkpoint_to_resume_from(tmp_path, reference, monkeypatch,
                                                            capsys):
     class NanAtStep5(BinaryGAN):
-        def __init__(self, *args):
-            super().__init__(*args)
-            iteration, calls = self.train_iteration, []
+        def iteration_function(self, sampler):
+            iteration, calls = super().iteration_function(sampler), []
 
             def poisoned(n_critic, batch):
                 d_losses, g_loss, penalty = iteration(n_critic, batch)
                 calls.append(batch)
                 return d_losses, tf.constant(np.nan) if len(calls) == 6 else g_loss, penalty
-            self.train_iteration = poisoned
+            return poisoned
 
     data, reference_logs = reference
     exp_dir = tmp_path / 'nan'

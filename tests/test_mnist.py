@@ -48,7 +48,7 @@ def test_short_training_run_moves_ink_density_toward_the_data(mnist_dir, tmp_pat
     images = load_training_data(mnist_dir, 'hd')
     data_ink = images.mean()
     z = tf.random.stateless_normal([1000, 128], seed=(1, 2))
-    untrained = BinaryGAN(config['model'], config['train'], images[:64], config['exp']['seed'])
+    untrained = BinaryGAN(config['model'], config['train'], config['exp']['seed'])
     ink_before = untrained.sample(z)['binary'].numpy().mean()
     trained = run(config)
     ink_after = trained.sample(z)['binary'].numpy().mean()

@@ -6,6 +6,8 @@ import pytest
 
 import main
 from binarygan import configure
+from binarygan.checkpoints import checkpoint_counters, find_checkpoint
+from binarygan.gan import BinaryGAN
 from binarygan.train import run
 from conftest import quick_run_args, read_csv
 
@@ -63,13 +65,13 @@ def test_resume_continues_step_counter_slope_and_logs(tmp_path, synthetic_data):
     # 64 images / batch 16 = 4 generator steps per epoch; slope x1.5 per epoch.
     base = quick_run_args(synthetic_data, tmp_path, 'train.slope_annealing_rate=1.5',
                           'train.num_epoch=3', 'exp.exp_name=resumed')
+    exp_dir = tmp_path / 'resumed'
     gan = run(configure.load(base + ['train.max_steps=6']))
-    assert int(gan.step.numpy()) == 6 and int(gan.epoch.numpy()) == 1
+    assert checkpoint_counters(find_checkpoint(str(exp_dir))) == (6, 1)
     assert float(gan.slope.numpy()) == pytest.approx(1.5)
     gan = run(configure.load(base + ['train.max_steps=0']))
-    assert int(gan.step.numpy()) == 12 and int(gan.epoch.numpy()) == 3
+    assert checkpoint_counters(find_checkpoint(str(exp_dir))) == (12, 3)
     assert float(gan.slope.numpy()) == pytest.approx(1.5 ** 3)
-    exp_dir = tmp_path / 'resumed'
     assert [int(r['step']) for r in read_csv(exp_dir / 'logs/batch.csv')] == list(range(12))
     epochs = read_csv(exp_dir / 'logs/epoch.csv')
     assert [int(r['epoch']) for r in epochs] == [0, 1, 2]
@@ -91,7 +93,7 @@ def test_pretrained_dir_restores_into_a_new_experiment(tmp_path, synthetic_data)
     gan = run(configure.load(quick_run_args(
         synthetic_data, tmp_path, 'exp.exp_name=second', 'train.max_steps=5',
         'model.learning_rate=3e-4', f'pretrained_dir={tmp_path / "first"}')))
-    assert int(gan.step.numpy()) == 5
+    assert checkpoint_counters(find_checkpoint(str(tmp_path / 'second'))) == (5, 1)
     assert float(gan.g_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
     assert float(gan.d_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
     assert [int(r['step']) for r in read_csv(tmp_path / 'second/logs/batch.csv')] == [3, 4]
@@ -117,7 +119,31 @@ def test_same_seed_gives_the_same_losses(tmp_path, synthetic_data, arch):
     assert a != (tmp_path / 'c/logs/step.csv').read_text()
 
 
-def test_iteration_is_traced_once(tmp_path, synthetic_data):
-    gan = run(configure.load(quick_run_args(synthetic_data, tmp_path, 'train.max_steps=6',
-                                            'train.n_critic_warmup_every=3')))
-    assert gan.train_iteration.experimental_get_tracing_count() == 1
+def test_iteration_is_traced_once(tmp_path, synthetic_data, monkeypatch):
+    iterations = []
+
+    class Watched(BinaryGAN):
+        def iteration_function(self, sampler):
+            iterations.append(super().iteration_function(sampler))
+            return iterations[-1]
+
+    monkeypatch.setattr('binarygan.gan.BinaryGAN', Watched)
+    run(configure.load(quick_run_args(synthetic_data, tmp_path, 'train.max_steps=6',
+                                      'train.n_critic_warmup_every=3')))
+    assert [f.experimental_get_tracing_count() for f in iterations] == [1]
+
+
+def test_checkpoints_keep_the_names_earlier_versions_wrote(tmp_path, synthetic_data):
+    # Experiments trained before a change must resume and evaluate after it: the objects
+    # of the training checkpoint by name, as every version since the first has saved them.
+    import tensorflow as tf
+    run(configure.load(quick_run_args(synthetic_data, tmp_path, 'exp.exp_name=names',
+                                      'sample_along_training=false')))
+    names = {key.split('/')[0] for key, _ in tf.train.list_variables(
+        find_checkpoint(str(tmp_path / 'names')))}
+    # A variable is saved under the first path to it: the networks' weights under their
+    # optimizers' names, the generator's moving statistics under its own (this critic
+    # has none).
+    assert names == {'generator', 'g_optimizer', 'd_optimizer', 'slope', 'rng', 'sample_rng',
+                     'permutation', 'step', 'epoch', 'epoch_totals', 'save_counter',
+                     '_CHECKPOINTABLE_OBJECT_GRAPH'}

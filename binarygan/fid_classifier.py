@@ -1,6 +1,6 @@
-"""The reference MNIST classifier that scores samples: trained once, cached, reused.
+"""The MNIST classifier that scores samples (FID, class metrics): trained once, cached, reused.
 
-Usage: python -m binarygan.classifier [--classifier-dir DIR] [--mnist-dir DIR]
+Usage: python -m binarygan.fid_classifier [--classifier-dir DIR] [--mnist-dir DIR]
 trains it now (when its cache is missing or out of date) and prints its record.
 """
 import argparse
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from binarygan import UserError, configure
+from binarygan import UserError, configure, fast
 from binarygan.data import load_mnist
 from binarygan.metrics import artifact_metrics, fid, gaussian_fit
 
@@ -55,7 +55,7 @@ def _build():
             keras.Model(inputs, [features, layers.Softmax()(logits)]))
 
 
-class Reference:
+class FidReference:
     """The trained classifier and the test set's features: what samples are scored against."""
 
     def __init__(self, scoring_model, test_images, record):
@@ -75,7 +75,8 @@ class Reference:
         return tuple(np.concatenate([part[k].numpy() for part in parts]) for k in (0, 1))
 
 
-def _fit(training_model, images, labels):
+def train_classifier(training_model, images, labels):
+    """Fit ``training_model`` (logits) to the labelled images by SETTINGS."""
     import keras
     steps = SETTINGS['epochs'] * -(-len(images) // SETTINGS['batch_size'])
     training_model.compile(
@@ -100,7 +101,7 @@ def _read_record(folder):
 
 
 def load_or_train(folder, mnist_dir):
-    """The reference classifier cached in ``folder``, trained on the binarized MNIST train
+    """The FID classifier cached in ``folder``, trained on the binarized MNIST train
     split of ``mnist_dir`` first when the cache is missing or its record does not match."""
     import keras
     (train_images, train_labels), (test_images, test_labels) = (
@@ -115,14 +116,14 @@ def load_or_train(folder, mnist_dir):
     training_model, scoring_model = _build()
     if up_to_date:
         training_model.load_weights(os.path.join(folder, WEIGHTS_FILE))
-        return Reference(scoring_model, test_images, record)
+        return FidReference(scoring_model, test_images, record)
 
     print(f"Training the reference classifier on {len(train_images)} binarized MNIST images "
           f"(once; cached in {folder})", flush=True)
     start = time.time()
-    _fit(training_model, train_images, train_labels)
+    train_classifier(training_model, train_images, train_labels)
     seconds = time.time() - start
-    trained = Reference(scoring_model, test_images, None)
+    trained = FidReference(scoring_model, test_images, None)
     fid_images = np.random.RandomState(SETTINGS['seed']).choice(
         len(train_images), SETTINGS['fid_reference_images'], replace=False)
     trained.record = {
@@ -143,13 +144,13 @@ def load_or_train(folder, mnist_dir):
 
 
 @functools.lru_cache(maxsize=2)
-def reference(folder, mnist_dir):
+def fid_reference(folder, mnist_dir):
     """``load_or_train``, once per process: evaluation along training reuses it."""
     return load_or_train(folder, mnist_dir)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m binarygan.classifier',
+    parser = argparse.ArgumentParser(prog='python -m binarygan.fid_classifier',
                                      description=__doc__.splitlines()[0])
     parser.add_argument('--classifier-dir', help='default: train.classifier_dir')
     parser.add_argument('--mnist-dir', help='MNIST IDX files with labels (.gz or not); '
@@ -168,4 +169,5 @@ def main(argv=None):
 
 if __name__ == '__main__':
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    fast.set_cpu_options()  # before TensorFlow loads, as main.py
     sys.exit(main())

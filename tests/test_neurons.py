@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from binarygan.ops import deterministic_binary_neuron, stochastic_binary_neuron
+from binarygan.neurons import deterministic_binary_neuron, stochastic_binary_neuron
 
 LOGITS = np.array([-4., -1.5, -0.3, 0., 0.2, 0.9, 2.5, 6.], np.float32)
 SLOPES = [0.5, 1.0, 1.1 ** 7, 3.0]

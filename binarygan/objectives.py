@@ -1,0 +1,64 @@
+"""The GAN objectives by name (model.gan_type): what the critic and the generator
+minimize, and how the critic is kept in check. TensorFlow is imported when a loss is
+built, not here: configure reads the names before TensorFlow starts."""
+import dataclasses
+from typing import Callable
+
+
+def gan_critic_loss(real_scores, fake_scores):
+    """-log D(x) - log(1 - D(G(z))), D the sigmoid of the scores (Goodfellow et al. 2014)."""
+    import tensorflow as tf
+    xent = tf.nn.sigmoid_cross_entropy_with_logits
+    return (tf.reduce_mean(xent(labels=tf.ones_like(real_scores), logits=real_scores))
+            + tf.reduce_mean(xent(labels=tf.zeros_like(fake_scores), logits=fake_scores)))
+
+
+def gan_generator_loss(fake_scores):
+    """The non-saturating -log D(G(z))."""
+    import tensorflow as tf
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.ones_like(fake_scores), logits=fake_scores))
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """E[critic(G(z))] - E[critic(x)] (Arjovsky et al. 2017)."""
+    import tensorflow as tf
+    return tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """-E[critic(G(z))]."""
+    import tensorflow as tf
+    return -tf.reduce_mean(fake_scores)
+
+
+def gradient_penalty(critic, real, fake, epsilon):
+    """E[(||grad critic(x_hat)|| - 1)^2] at x_hat = epsilon * real + (1 - epsilon) * fake
+    (Gulrajani et al. 2017)."""
+    import tensorflow as tf
+    interpolates = epsilon * real + (1. - epsilon) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        scores = critic(interpolates)
+    gradients = tape.gradient(scores, interpolates)
+    norms = tf.sqrt(1e-8 + tf.reduce_sum(tf.square(gradients),
+                                         axis=list(range(1, gradients.shape.rank))))
+    return tf.reduce_mean(tf.square(norms - 1.))
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+    critic_loss: Callable        # (real scores, fake scores) -> the critic's loss
+    generator_loss: Callable     # fake scores -> the generator's loss
+    clips_weights: bool = False  # the critic's weights clipped to +-model.clip_value
+    #                              after each of its steps
+    penalizes_gradients: bool = False  # the critic's loss plus model.gp_coefficient
+    #                                    times the gradient penalty
+
+
+OBJECTIVES = {
+    'gan': Objective(gan_critic_loss, gan_generator_loss),
+    'wgan': Objective(wasserstein_critic_loss, wasserstein_generator_loss, clips_weights=True),
+    'wgan-gp': Objective(wasserstein_critic_loss, wasserstein_generator_loss,
+                         penalizes_gradients=True),
+}
