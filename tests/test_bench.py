@@ -25,10 +25,10 @@ def test_reference_runs_in_turns_and_each_round_gives_a_ratio(tmp_path, monkeypa
     script.write_text(REFERENCE.format(log=str(log)))
     lines = run_bench(monkeypatch, capsys, '--arch', 'mlp', '--gan', 'gan', '--iters', '1',
                       '--repeats', '2', '--rounds', '3', '--reference', sys.executable,
-                      '--reference-script', str(script))
+                      '--reference-script', str(script), '--reference-arg=--fake-once')
     result = lines[-1]
     assert log.read_text().splitlines() == [
-        '--arch mlp --gan gan --n-critic 5 --iters 1 --repeats 2'] * 3
+        '--arch mlp --gan gan --n-critic 5 --iters 1 --repeats 2 --fake-once'] * 3
     assert result['reference_ms_per_iteration_median'] == 1000.0
     assert len(result['ratio_per_round']) == 3
     # Ours over the reference's 1000 ms, round by round; the median of the rounds.
