@@ -1,7 +1,7 @@
 """Record the losses of the first training iterations of 12 same-seed runs in
 tests/golden_losses.json, for tests/test_golden_losses.py to compare with.
 
-Usage: python tests/make_golden_losses.py
+Usage: python tests/make_golden_losses.py   (as CI runs the tests: on all cores, no taskset)
 
 The 12 cases: MLP and CNN x GAN, WGAN and WGAN-GP x deterministic ('round') and
 stochastic ('bernoulli') binary neurons, with the paper's pairings: GAN with Adam and
@@ -79,7 +79,11 @@ def environment():
                 fields[key.strip()] = value.strip()
         cpu = fields.get('model name', cpu)
     return {'tensorflow': tf.__version__, 'keras': keras.__version__, 'numpy': np.__version__,
-            'cpu_count': os.cpu_count(), 'cpu': cpu, 'machine': platform.machine(),
+            'cpu_count': os.cpu_count(),
+            # TensorFlow sizes its thread pools, and so splits its sums, by the cores this
+            # process may use (taskset): another count rounds differently.
+            'usable_cpus': len(os.sched_getaffinity(0)),
+            'cpu': cpu, 'machine': platform.machine(),
             # A model name ('AMD EPYC') may stand for several generations, and oneDNN picks
             # its kernels by instruction set: both recorded.
             'cpu_family_model': f"{fields.get('cpu family')}/{fields.get('model')}",
