@@ -122,8 +122,14 @@ MODEL_CONFIG = {
     'image_shape': (28, 28, 1),
 
     # Binary neurons
-    'gradient_estimator': 'sigmoid_adjusted',  # or 'straight_through' (identity gradient)
+    # How the generator trains through its binary outputs (binarygan/estimators.py):
+    # 'sigmoid_adjusted' (the paper) or 'straight_through' (identity gradient) for DBNs
+    # and SBNs; for SBNs only: 'reinforce' (score function, leave-one-out baseline),
+    # 'gumbel_sigmoid' (the critic sees relaxed samples; binarized when sampled) and
+    # 'straight_through_gumbel' (0/1 samples, gradient through the relaxed ones).
+    'gradient_estimator': 'sigmoid_adjusted',
     'initial_slope': None,      # None: the protocol's (1.0 in both)
+    'initial_temperature': None,  # Gumbel estimators only; None: 1.0
 
     # Batch normalization: 'batch' normalizes with batch statistics in
     # training and moving averages when sampling (the paper); 'affine' is what
@@ -153,6 +159,12 @@ TRAIN_CONFIG = {
     'max_steps': 0,             # stop after this many generator steps; 0: no cap
     'slope_annealing_rate': None,  # slope *= rate after every epoch; None: the
                                    # protocol's (paper 1.1, original_code 1.0)
+    # The Gumbel estimators' temperature, as Jang et al. anneal it: max(initial *
+    # exp(-decay * t), minimum), t the step rounded down to a multiple of
+    # `temperature_every_steps`. Only with them; None: 3e-5, 0.5 and 1000.
+    'temperature_decay': None,
+    'min_temperature': None,
+    'temperature_every_steps': None,
 
     # Critic schedule: `n_critic_warmup` critic steps for each of the first
     # `warmup_steps` generator steps and every `n_critic_warmup_every`-th one

@@ -43,7 +43,12 @@ NONE_DEFAULT_TYPES = {
     'exp_name': str, 'pretrained_dir': str, 'training_data': str, 'bn_mode': str,
     'output_neurons': str, 'initial_slope': float, 'rmsprop_initial_accumulator': float,
     'slope_annealing_rate': float, 'net_g': list, 'net_d': list,
+    'initial_temperature': float, 'temperature_decay': float, 'min_temperature': float,
+    'temperature_every_steps': int,
 }
+# The Gumbel estimators' settings and their values when left None.
+TEMPERATURE = {('model', 'initial_temperature'): 1.0, ('train', 'temperature_decay'): 3e-5,
+               ('train', 'min_temperature'): 0.5, ('train', 'temperature_every_steps'): 1000}
 NONE_WORDS = ('None', 'none', 'null')
 INT32_MAX = 2 ** 31 - 1  # batch_size, z_dim and the critic steps are int32 tensors
 SEED_MAX = 2 ** 32 - 1   # numpy's RandomState takes seeds from 0 to this
@@ -217,11 +222,40 @@ def _check_choices(config):
             raise UserError("model.output_neurons must be given with a custom model.net_g")
         model['output_neurons'] = GENERATOR_PRESETS[model['preset_g']]['output']
     _choice(model['output_neurons'], OUTPUT_NEURONS, 'model.output_neurons')
+    _check_estimator(config)
     if model['net_d'] is None:
         _choice(model['preset_d'], tuple(DISCRIMINATOR_PRESETS), 'preset_d')
         model['net_d'] = DISCRIMINATOR_PRESETS[model['preset_d']]
     check_network(model['net_g'], 'model.net_g')
     check_network(model['net_d'], 'model.net_d')
+
+
+def _check_estimator(config):
+    """The estimator fits the output neurons; the temperature is the Gumbel estimators'."""
+    model, name = config['model'], config['model']['gradient_estimator']
+    estimator, neurons = ESTIMATORS[name], model['output_neurons']
+    if neurons == 'real' and not estimator.backward:
+        raise UserError(f"model.gradient_estimator={name} trains binary neurons; the "
+                        "real-valued outputs (model.output_neurons='real') need none")
+    if neurons != 'real' and neurons not in estimator.neurons:
+        raise UserError(f"model.gradient_estimator={name} trains stochastic binary neurons "
+                        f"(model.output_neurons='bernoulli', e.g. preset_g=mlp_bernoulli), "
+                        f"not {neurons!r}")
+    for (section, key), default in TEMPERATURE.items():
+        if not estimator.relaxation:
+            if config[section][key] is not None:
+                raise UserError(f"{section}.{key} is the Gumbel estimators' setting "
+                                f"(gumbel_sigmoid, straight_through_gumbel), not {name}'s")
+        elif config[section][key] is None:
+            config[section][key] = default
+    if estimator.relaxation:
+        _positive(config, 'model', ('initial_temperature',))
+        _positive(config, 'train', ('min_temperature',))
+        _positive(config, 'train', ('temperature_decay',), strict=False)
+        _positive(config, 'train', ('temperature_every_steps',), minimum=1, strict=False)
+        if not isinstance(config['train']['temperature_every_steps'], int):
+            raise UserError("train.temperature_every_steps must be an integer, not "
+                            f"{config['train']['temperature_every_steps']!r}")
 
 
 def _check_numbers(config):

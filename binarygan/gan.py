@@ -9,6 +9,7 @@ from binarygan.fast.critic import FastCritic
 from binarygan.fast.parts import generator_logits_in_parts
 from binarygan.fast.policy import batch_parts, uses_xla
 from binarygan.networks import build_network
+from binarygan.estimators import ESTIMATORS, bernoulli_log_prob, reinforce_surrogate
 from binarygan.neurons import output_neurons
 from binarygan.objectives import OBJECTIVES, gradient_penalty
 
@@ -72,6 +73,8 @@ class BinaryGAN:
         mc = model_config
         self.objective = OBJECTIVES[mc['gan_type']]
         self.output_neurons, self.estimator = mc['output_neurons'], mc['gradient_estimator']
+        self.score_function = ESTIMATORS[self.estimator].score_function
+        self.relaxation = ESTIMATORS[self.estimator].relaxation
         self.batch_size, self.z_dim = mc['batch_size'], mc['z_dim']
         self.clip_value, self.gp_coefficient = mc['clip_value'], mc['gp_coefficient']
         # model.bn_mode 'affine': batch normalization in inference mode throughout, a
@@ -102,6 +105,9 @@ class BinaryGAN:
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
         self.slope = tf.Variable(float(mc['initial_slope']), trainable=False, name='slope')
+        # The Gumbel estimators' temperature (the training loop anneals it), else None.
+        self.temperature = (tf.Variable(float(mc['initial_temperature']), trainable=False,
+                                        name='temperature') if self.relaxation else None)
         # Separate streams so that sampling never changes the training run.
         self.rng = tf.random.Generator.from_seed(seed)
         self.sample_rng = tf.random.Generator.from_seed(seed + 1)
@@ -109,9 +115,12 @@ class BinaryGAN:
 
     def state(self):
         """The model's part of a training checkpoint, by checkpoint name."""
-        return {'generator': self.generator, 'discriminator': self.discriminator,
-                'g_optimizer': self.g_optimizer, 'd_optimizer': self.d_optimizer,
-                'slope': self.slope, 'rng': self.rng, 'sample_rng': self.sample_rng}
+        state = {'generator': self.generator, 'discriminator': self.discriminator,
+                 'g_optimizer': self.g_optimizer, 'd_optimizer': self.d_optimizer,
+                 'slope': self.slope, 'rng': self.rng, 'sample_rng': self.sample_rng}
+        if self.temperature is not None:
+            state['temperature'] = self.temperature
+        return state
 
     # -- the generator ------------------------------------------------------
     def generator_logits(self, z, training):
@@ -120,17 +129,20 @@ class BinaryGAN:
             return generator_logits_in_parts(self.generator, z, self.parts)
         return self.generator(z, training=training)
 
+    def output_layer(self, logits, rng):
+        """(outputs, preactivated) of the output neurons for ``logits``."""
+        return output_neurons(self.output_neurons, logits, self.slope, self.estimator, rng,
+                              self.temperature)
+
     def generate(self, z, training, rng):
         """(outputs, preactivated): the generator's binary (or real) outputs."""
-        return output_neurons(self.output_neurons, self.generator_logits(z, training),
-                              self.slope, self.estimator, rng)
+        return self.output_layer(self.generator_logits(z, training), rng)
 
     # -- the two steps of an iteration --------------------------------------
     def critic_step(self, real, fake_logits):
         """One step of the critic on ``real`` images and the fake ones of the generator's
         ``fake_logits`` (stochastic neurons draw anew); returns (loss, gradient penalty)."""
-        fake, _ = output_neurons(self.output_neurons, fake_logits, self.slope,
-                                 self.estimator, self.rng)
+        fake, _ = self.output_layer(fake_logits, self.rng)
         with tf.GradientTape() as tape:
             if self.objective.penalizes_gradients:
                 epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
@@ -149,10 +161,18 @@ class BinaryGAN:
     def generator_step(self, z):
         """One step of the generator on noise ``z``; returns its loss."""
         with tf.GradientTape() as tape:
-            fake, _ = self.generate(z, True, self.rng)
-            loss = self.objective.generator_loss(self.critic(fake))
+            if self.score_function:  # REINFORCE: no gradient through the bits
+                logits = self.generator_logits(z, True)
+                fake, _ = self.output_layer(logits, self.rng)
+                losses = self.objective.generator_losses(self.critic(fake))
+                loss = tf.reduce_mean(losses)
+                descended = reinforce_surrogate(
+                    losses, bernoulli_log_prob(fake, tf.cast(self.slope, logits.dtype) * logits))
+            else:
+                fake, _ = self.generate(z, True, self.rng)
+                loss = descended = self.objective.generator_loss(self.critic(fake))
         variables = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.g_optimizer.apply_gradients(zip(tape.gradient(descended, variables), variables))
         return loss
 
     # -- one iteration -------------------------------------------------------
@@ -203,10 +223,13 @@ class BinaryGAN:
     def sample_grids(self, z):
         """Named sample grids' contents for noise ``z`` (moving BN statistics); ``sample``
         is its compiled form."""
-        outputs, preactivated = self.generate(z, False, self.sample_rng)
-        if self.output_neurons != 'real':
+        if self.output_neurons != 'real' and self.relaxation != 'soft':
+            outputs, preactivated = self.generate(z, False, self.sample_rng)
             return {'binary': outputs, 'preactivated': preactivated}
-        return {'raw': outputs,
-                'threshold': tf.cast(outputs > 0.5, tf.float32),
-                'bernoulli': tf.cast(self.sample_rng.uniform(tf.shape(outputs)) < outputs,
-                                     tf.float32)}
+        # Real-valued in training (the sigmoid, or Gumbel-sigmoid's relaxed samples):
+        # binarized when sampled, by threshold and by Bernoulli.
+        probabilities = tf.sigmoid(self.generator_logits(z, False))
+        return {'raw': probabilities,
+                'threshold': tf.cast(probabilities > 0.5, tf.float32),
+                'bernoulli': tf.cast(self.sample_rng.uniform(tf.shape(probabilities))
+                                     < probabilities, tf.float32)}

@@ -20,6 +20,13 @@ def gan_generator_loss(fake_scores):
         labels=tf.ones_like(fake_scores), logits=fake_scores))
 
 
+def gan_generator_losses(fake_scores):
+    """-log D(G(z)) of each sample."""
+    import tensorflow as tf
+    scores = tf.reshape(fake_scores, [-1])
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(scores), logits=scores)
+
+
 def wasserstein_critic_loss(real_scores, fake_scores):
     """E[critic(G(z))] - E[critic(x)] (Arjovsky et al. 2017)."""
     import tensorflow as tf
@@ -30,6 +37,12 @@ def wasserstein_generator_loss(fake_scores):
     """-E[critic(G(z))]."""
     import tensorflow as tf
     return -tf.reduce_mean(fake_scores)
+
+
+def wasserstein_generator_losses(fake_scores):
+    """-critic(G(z)) of each sample."""
+    import tensorflow as tf
+    return -tf.reshape(fake_scores, [-1])
 
 
 def gradient_penalty(critic, real, fake, epsilon):
@@ -50,6 +63,7 @@ def gradient_penalty(critic, real, fake, epsilon):
 class Objective:
     critic_loss: Callable        # (real scores, fake scores) -> the critic's loss
     generator_loss: Callable     # fake scores -> the generator's loss
+    generator_losses: Callable   # fake scores -> each sample's (REINFORCE weighs them)
     clips_weights: bool = False  # the critic's weights clipped to +-model.clip_value
     #                              after each of its steps
     penalizes_gradients: bool = False  # the critic's loss plus model.gp_coefficient
@@ -57,8 +71,9 @@ class Objective:
 
 
 OBJECTIVES = {
-    'gan': Objective(gan_critic_loss, gan_generator_loss),
-    'wgan': Objective(wasserstein_critic_loss, wasserstein_generator_loss, clips_weights=True),
+    'gan': Objective(gan_critic_loss, gan_generator_loss, gan_generator_losses),
+    'wgan': Objective(wasserstein_critic_loss, wasserstein_generator_loss,
+                      wasserstein_generator_losses, clips_weights=True),
     'wgan-gp': Objective(wasserstein_critic_loss, wasserstein_generator_loss,
-                         penalizes_gradients=True),
+                         wasserstein_generator_losses, penalizes_gradients=True),
 }

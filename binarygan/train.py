@@ -14,6 +14,7 @@ from binarygan import Diverged, Interrupted, UserError, configure
 from binarygan.checkpoints import (Counters, checkpoint_counters, find_checkpoint, restore,
                                    save_checkpoint, training_checkpoint)
 from binarygan.data import BatchSampler, load_training_data
+from binarygan.estimators import gumbel_temperature
 from binarygan.lock import ExperimentLock
 from binarygan.logs import Summaries, open_logs, replacing
 from binarygan.progress import Progress
@@ -306,6 +307,11 @@ def _run(config, lock, command):
                     save_samples(gan, sample_z, step, dirs['samples'], grid, summaries)
 
                 # One iteration, its logs and the check for divergence.
+                if gan.temperature is not None and step % train['temperature_every_steps'] == 0:
+                    gan.temperature.assign(gumbel_temperature(
+                        step, config['model']['initial_temperature'],
+                        train['temperature_decay'], train['min_temperature'],
+                        train['temperature_every_steps']))
                 n_critic = critic_steps_for(step, train)
                 start = time.time()
                 d_losses, g_loss, penalty = iteration(tf.constant(n_critic, tf.int32),
@@ -318,7 +324,9 @@ def _run(config, lock, command):
                 logs['batch'].write(epoch, batch, step, n_critic, seconds, d_loss, g_loss,
                                     penalty, slope)
                 summaries.scalars(step, {'d_loss': d_loss, 'g_loss': g_loss,
-                                         'gradient_penalty': penalty, 'slope': slope})
+                                         'gradient_penalty': penalty, 'slope': slope,
+                                         **({} if gan.temperature is None else
+                                            {'temperature': float(gan.temperature.numpy())})})
                 nonfinite = first_nonfinite_loss(d_losses, g_loss)
                 if nonfinite:
                     progress.clear()
