@@ -40,9 +40,12 @@ SETUP = {
     # memory with the SharedArray package.
 
     'gan_type': 'wgan-gp',
-    # {'gan', 'wgan', 'wgan-gp'}
+    # {'gan', 'wgan', 'wgan-gp', 'bgan'}
     # The GAN objective: non-saturating GAN, Wasserstein GAN with weight
-    # clipping (WGAN) or Wasserstein GAN with gradient penalty (WGAN-GP).
+    # clipping (WGAN), Wasserstein GAN with gradient penalty (WGAN-GP) or the
+    # Boundary-Seeking GAN for binary data (BGAN: stochastic binary neurons,
+    # e.g. preset_g=mlp_bernoulli; its authors train with Adam beta2 0.999,
+    # one discriminator step per generator step and no batch normalization in D).
 
     'optimizer': 'adam',
     # {'adam', 'rmsprop'}
@@ -127,7 +130,9 @@ MODEL_CONFIG = {
     # and SBNs; for SBNs only: 'reinforce' (score function, leave-one-out baseline),
     # 'gumbel_sigmoid' (the critic sees relaxed samples; binarized when sampled) and
     # 'straight_through_gumbel' (0/1 samples, gradient through the relaxed ones).
-    'gradient_estimator': 'sigmoid_adjusted',
+    # None: 'sigmoid_adjusted', or with gan_type=bgan 'reinforce', the only one it takes
+    # (BGAN's gradient is a score function whose rewards are importance weights).
+    'gradient_estimator': None,
     'initial_slope': None,      # None: the protocol's (1.0 in both)
     'initial_temperature': None,  # Gumbel estimators only; None: 1.0
 
@@ -141,6 +146,8 @@ MODEL_CONFIG = {
     # Objectives
     'clip_value': 0.01,         # WGAN weight clipping
     'gp_coefficient': 10.0,     # WGAN-GP lambda
+    'bgan_samples': None,       # BGAN: samples drawn from each latent (M); only with
+                                # gan_type=bgan; None: 20 (the authors')
 
     # Optimizers
     'learning_rate': 1e-4,

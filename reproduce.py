@@ -5,12 +5,13 @@ the two protocols apart, and more seeds; then rebuild the figures and figs/resul
     python reproduce.py --protocol original_code     # the grid as the authors' code ran it
     python reproduce.py --group ablation             # batch normalization x slope annealing
     python reproduce.py --group seeds --protocol original_code   # seeds 1 and 2 for claims 1, 5
+    python reproduce.py --group ways                 # other ways to train binary outputs
     python reproduce.py --runs mlp_mlp_round,mlp_mlp_bernoulli   # a subset of the group
     python reproduce.py --report-only                # figures and results.md from the records
     python reproduce.py data.training_data=...       # further overrides for every run
 
 Each run is main.py in EXP_ROOT/<folder>/<run> (folder: the protocol, an ablation cell or
-<protocol>/seed<k>), 20 epochs: one already trained that long is skipped, an interrupted
+<protocol>/seed<k>, 'ways'), 20 epochs: one already trained that long is skipped, an interrupted
 one resumes from its latest checkpoint, a finished one is evaluated once on
 --num-samples samples. Its record (settings, metrics, preactivation histogram, metrics
 along training, wall time, machine) then goes to FIGS_DIR/runs/<folder>/<run>.json and
@@ -50,6 +51,31 @@ GRID = [
     ('cnn_cnn_real', 'IV', 'cnn_real', 'cnn', 'wgan-gp', 'adam'),
 ]
 RUNS = {run[0]: run for run in GRID}
+# Other ways to train a generator with binary outputs than the paper's (issue 20), on its
+# MLP benchmark, protocol 'paper': (run, way, G preset, D preset, objective, optimizer,
+# overrides). The paper's own ways (the sigmoid-adjusted estimator with DBNs and SBNs, and
+# the real-valued model) are the grid's mlp_mlp_* runs. The score-function ways (REINFORCE,
+# BGAN) keep the slope at 1: annealing it is a straight-through trick, and it would only
+# sharpen the distribution they sample. BGAN as its authors train it: Adam with beta2
+# 0.999, one discriminator step per generator step, no batch normalization in D.
+WAYS = [
+    ('straight_through', 'straight-through (identity), SBNs', 'mlp_bernoulli', 'mlp',
+     'wgan-gp', 'adam', ['model.gradient_estimator=straight_through']),
+    ('reinforce', 'REINFORCE, leave-one-out baseline', 'mlp_bernoulli', 'mlp', 'wgan-gp',
+     'adam', ['model.gradient_estimator=reinforce', 'train.slope_annealing_rate=1.0']),
+    ('gumbel_sigmoid', 'Gumbel-sigmoid (relaxed samples)', 'mlp_bernoulli', 'mlp',
+     'wgan-gp', 'adam', ['model.gradient_estimator=gumbel_sigmoid']),
+    ('straight_through_gumbel', 'straight-through Gumbel', 'mlp_bernoulli', 'mlp',
+     'wgan-gp', 'adam', ['model.gradient_estimator=straight_through_gumbel']),
+    ('bgan', 'Boundary-Seeking GAN, 20 samples per latent', 'mlp_bernoulli', 'mlp', 'bgan',
+     'adam', ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
+              'train.slope_annealing_rate=1.0']),
+]
+WAY_RUNS = {run[0]: run for run in WAYS}
+# The paper's ways in the comparison: (folder, run, way).
+PAPER_WAYS = [('paper', 'mlp_mlp_round', 'sigmoid-adjusted straight-through, DBNs (paper)'),
+              ('paper', 'mlp_mlp_bernoulli', 'sigmoid-adjusted straight-through, SBNs (paper)'),
+              ('paper', 'mlp_mlp_real', 'real-valued, binarized at test time (paper)')]
 # The ablation that separates the protocols' two differences for WGAN-GP runs (where
 # RMSProp's start plays no part): {(batch normalization, slope): (folder, overrides)}.
 # Two of its cells are the protocols' own runs.
@@ -65,7 +91,7 @@ ABLATION_RUNS = ['mlp_mlp_round', 'cnn_cnn_round', 'mlp_mlp_bernoulli', 'cnn_cnn
 # More seeds of the comparisons behind claims 1 (DBNs vs SBNs) and 5 (CNNs vs MLPs).
 SEED_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli', 'cnn_cnn_round', 'cnn_cnn_bernoulli']
 EXTRA_SEEDS = (1, 2)
-GROUPS = ('grid', 'ablation', 'seeds')
+GROUPS = ('grid', 'ablation', 'seeds', 'ways')
 # Final sample grids copied to FIGS_DIR/<folder>/ as <run><suffix>.png (the original
 # README's names).
 GRID_FIGURES = {'binary': '', 'preactivated': '_preactivated',
@@ -138,13 +164,17 @@ def group_runs(group, protocol, names):
     if group == 'ablation':
         return [(folder, name, overrides) for name in names or ABLATION_RUNS
                 for folder, overrides in ABLATION_CELLS.values()]
+    if group == 'ways':
+        return [('ways', name, ['protocol=paper', *WAY_RUNS[name][-1]])
+                for name in names or WAY_RUNS]
     return [(f'{protocol}/seed{seed}', name, [f'protocol={protocol}', f'seed={seed}'])
             for name in names or SEED_RUNS for seed in EXTRA_SEEDS]
 
 
 def train_run(folder, name, exp_root, epochs, overrides):
     """Train (or resume) a run until it has ``epochs`` epochs; False if it diverged."""
-    _, _, preset_g, preset_d, gan_type, optimizer = RUNS[name]
+    preset_g, preset_d, gan_type, optimizer = (RUNS[name][2:] if folder != 'ways'
+                                               else WAY_RUNS[name][2:6])
     exp_dir = os.path.join(exp_root, folder, name)
     done = len(read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
     if done >= epochs:
@@ -198,7 +228,8 @@ def archive_run(folder, name, exp_root, figs_dir):
     record = {
         'run': name, 'folder': folder,
         'protocol': config['setup']['protocol'], 'seed': config['exp']['seed'],
-        'bn_mode': config['model']['bn_mode'],
+        'bn_mode': config['model']['bn_mode'], 'gan_type': config['model']['gan_type'],
+        'gradient_estimator': config['model']['gradient_estimator'],
         'slope_annealing_rate': config['train']['slope_annealing_rate'],
         'epochs': len(epochs),
         'hours': round(sum(float(row['seconds']) for row in epochs) / 3600, 3),
@@ -647,9 +678,9 @@ def main(argv=None):
     parser.add_argument('--group', default='grid', choices=GROUPS,
                         help="grid: the paper's ten runs; ablation: batch normalization x "
                              "slope annealing; seeds: seeds 1 and 2 of the runs behind claims "
-                             "1 and 5")
+                             "1 and 5; ways: the other ways to train binary outputs")
     parser.add_argument('--runs', help="comma-separated runs of the group (default: all): " +
-                        ', '.join(RUNS))
+                        ', '.join(RUNS) + "; of the ways: " + ', '.join(WAY_RUNS))
     parser.add_argument('--epochs', type=int, default=20)
     parser.add_argument('--num-samples', type=int, default=10000,
                         help="samples per final evaluation")
@@ -660,9 +691,11 @@ def main(argv=None):
     parser.add_argument('overrides', nargs='*', help="key=value for every run's main.py")
     args = parser.parse_args(argv)
     names = args.runs.split(',') if args.runs else None
-    unknown = [name for name in names or [] if name not in RUNS]
+    valid = WAY_RUNS if args.group == 'ways' else RUNS
+    unknown = [name for name in names or [] if name not in valid]
     if unknown:
-        print(f"error: unknown run {unknown[0]!r}; valid: {', '.join(RUNS)}", file=sys.stderr)
+        print(f"error: unknown run {unknown[0]!r} of group {args.group}; valid: "
+              f"{', '.join(valid)}", file=sys.stderr)
         return 2
     if args.epochs < 1 or args.num_samples < 2:
         print("error: --epochs must be at least 1 and --num-samples at least 2",

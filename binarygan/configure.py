@@ -44,7 +44,7 @@ NONE_DEFAULT_TYPES = {
     'output_neurons': str, 'initial_slope': float, 'rmsprop_initial_accumulator': float,
     'slope_annealing_rate': float, 'net_g': list, 'net_d': list,
     'initial_temperature': float, 'temperature_decay': float, 'min_temperature': float,
-    'temperature_every_steps': int,
+    'temperature_every_steps': int, 'gradient_estimator': str, 'bgan_samples': int,
 }
 # The Gumbel estimators' settings and their values when left None.
 TEMPERATURE = {('model', 'initial_temperature'): 1.0, ('train', 'temperature_decay'): 3e-5,
@@ -210,7 +210,6 @@ def _check_choices(config):
     _choice(model['optimizer'], OPTIMIZERS, 'optimizer')
     _choice(data['training_data_location'], LOCATIONS, 'training_data_location')
     _choice(model['bn_mode'], BN_MODES, 'model.bn_mode')
-    _choice(model['gradient_estimator'], tuple(ESTIMATORS), 'model.gradient_estimator')
     _choice(train['jit_compile'], JIT_MODES, 'train.jit_compile')
     if not isinstance(train['fast'], bool):
         raise UserError(f"train.fast must be true or false, not {train['fast']!r}")
@@ -231,8 +230,31 @@ def _check_choices(config):
 
 
 def _check_estimator(config):
-    """The estimator fits the output neurons; the temperature is the Gumbel estimators'."""
-    model, name = config['model'], config['model']['gradient_estimator']
+    """The estimator fits the output neurons and the objective; the temperature is the
+    Gumbel estimators', the samples per latent BGAN's."""
+    model = config['model']
+    bgan = OBJECTIVES[model['gan_type']].boundary_seeking
+    if model['gradient_estimator'] is None:
+        model['gradient_estimator'] = 'reinforce' if bgan else 'sigmoid_adjusted'
+    name = model['gradient_estimator']
+    _choice(name, tuple(ESTIMATORS), 'model.gradient_estimator')
+    if bgan and name != 'reinforce':
+        raise UserError(f"gan_type=bgan trains its generator by the score function "
+                        f"(model.gradient_estimator=reinforce or none), not {name}")
+    if bgan and model['output_neurons'] != 'bernoulli':
+        raise UserError("gan_type=bgan draws samples from stochastic binary neurons "
+                        "(model.output_neurons='bernoulli', e.g. preset_g=mlp_bernoulli), "
+                        f"not {model['output_neurons']!r}")
+    if not bgan and model['bgan_samples'] is not None:
+        raise UserError(f"model.bgan_samples is gan_type=bgan's setting, not "
+                        f"{model['gan_type']}'s")
+    if bgan:
+        if model['bgan_samples'] is None:
+            model['bgan_samples'] = 20
+        _positive(config, 'model', ('bgan_samples',), minimum=2, strict=False)
+        if not isinstance(model['bgan_samples'], int):
+            raise UserError(f"model.bgan_samples must be an integer, not "
+                            f"{model['bgan_samples']!r}")
     estimator, neurons = ESTIMATORS[name], model['output_neurons']
     if neurons == 'real' and not estimator.backward:
         raise UserError(f"model.gradient_estimator={name} trains binary neurons; the "

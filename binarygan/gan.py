@@ -77,6 +77,11 @@ class BinaryGAN:
         self.relaxation = ESTIMATORS[self.estimator].relaxation
         self.batch_size, self.z_dim = mc['batch_size'], mc['z_dim']
         self.clip_value, self.gp_coefficient = mc['clip_value'], mc['gp_coefficient']
+        # BGAN: the samples drawn from each latent, and their effective sample size at the
+        # last generator step (for the logs).
+        self.bgan_samples = mc['bgan_samples'] if self.objective.boundary_seeking else 1
+        self.effective_sample_size = (tf.Variable(0., trainable=False)
+                                      if self.objective.boundary_seeking else None)
         # model.bn_mode 'affine': batch normalization in inference mode throughout, a
         # learned scale and shift (what the original code computed).
         self.batch_norm_in_training = mc['bn_mode'] == 'batch'
@@ -139,10 +144,17 @@ class BinaryGAN:
         return self.output_layer(self.generator_logits(z, training), rng)
 
     # -- the two steps of an iteration --------------------------------------
+    def samples_of_each(self, logits):
+        """``logits`` repeated for the BGAN's samples of each latent: sample-major,
+        (bgan_samples * batch, ...); unchanged for the other objectives."""
+        if self.bgan_samples == 1:
+            return logits
+        return tf.tile(logits, [self.bgan_samples] + [1] * (logits.shape.rank - 1))
+
     def critic_step(self, real, fake_logits):
         """One step of the critic on ``real`` images and the fake ones of the generator's
         ``fake_logits`` (stochastic neurons draw anew); returns (loss, gradient penalty)."""
-        fake, _ = self.output_layer(fake_logits, self.rng)
+        fake, _ = self.output_layer(self.samples_of_each(fake_logits), self.rng)
         with tf.GradientTape() as tape:
             if self.objective.penalizes_gradients:
                 epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
@@ -161,7 +173,16 @@ class BinaryGAN:
     def generator_step(self, z):
         """One step of the generator on noise ``z``; returns its loss."""
         with tf.GradientTape() as tape:
-            if self.score_function:  # REINFORCE: no gradient through the bits
+            if self.objective.boundary_seeking:  # BGAN: the samples' weighted likelihood
+                logits = self.samples_of_each(self.generator_logits(z, True))
+                fake, _ = self.output_layer(logits, self.rng)
+                shape = [self.bgan_samples, self.batch_size]
+                log_probs = bernoulli_log_prob(fake, tf.cast(self.slope, logits.dtype) * logits)
+                loss, effective_sample_size = self.objective.generator_loss(
+                    tf.reshape(self.critic(fake), shape), tf.reshape(log_probs, shape))
+                self.effective_sample_size.assign(effective_sample_size)
+                descended = loss
+            elif self.score_function:  # REINFORCE: no gradient through the bits
                 logits = self.generator_logits(z, True)
                 fake, _ = self.output_layer(logits, self.rng)
                 losses = self.objective.generator_losses(self.critic(fake))

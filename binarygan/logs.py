@@ -59,15 +59,15 @@ class CsvLog:
         self.close()
 
 
-def open_logs(logs_dir, step, epoch):
+def open_logs(logs_dir, step, epoch, batch_extras=()):
     """The step, batch and epoch logs of ``logs_dir``, continued from ``step`` and
-    ``epoch``."""
+    ``epoch``; the batch log has the columns ``batch_extras`` after its own."""
     return {
         'step': CsvLog(os.path.join(logs_dir, 'step.csv'), ('step', 'critic_step', 'd_loss'),
                        lambda row: int(row['step']) < step),
         'batch': CsvLog(os.path.join(logs_dir, 'batch.csv'),
                         ('epoch', 'batch', 'step', 'n_critic', 'seconds', 'd_loss',
-                         'g_loss', 'gradient_penalty', 'slope'),
+                         'g_loss', 'gradient_penalty', 'slope', *batch_extras),
                         lambda row: int(row['step']) < step),
         'epoch': CsvLog(os.path.join(logs_dir, 'epoch.csv'),
                         ('epoch', 'step', 'seconds', 'd_loss', 'g_loss', 'slope'),

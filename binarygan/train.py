@@ -289,7 +289,9 @@ def _run(config, lock, command):
     step, epoch = int(counters.step.numpy()), int(counters.epoch.numpy())
     d_sum, g_sum, count, seconds_before = counters.epoch_totals.numpy().tolist()
     epoch_start = time.time() - seconds_before
-    logs = open_logs(dirs['logs'], step, epoch)
+    # BGAN's effective sample size beside the losses; the Gumbel estimators' temperature
+    bgan = gan.effective_sample_size is not None
+    logs = open_logs(dirs['logs'], step, epoch, ('effective_sample_size',) if bgan else ())
     summaries = Summaries(dirs['logs'], step)
     all_steps = train['num_epoch'] * num_batch
     progress = Progress(train['verbose'], train['num_epoch'], num_batch,
@@ -321,12 +323,15 @@ def _run(config, lock, command):
                 d_loss, penalty, slope = d_losses[-1], float(penalty), float(gan.slope.numpy())
                 for i, value in enumerate(d_losses):
                     logs['step'].write(step, i, value)
+                extras = {}
+                if bgan:
+                    extras['effective_sample_size'] = float(gan.effective_sample_size.numpy())
                 logs['batch'].write(epoch, batch, step, n_critic, seconds, d_loss, g_loss,
-                                    penalty, slope)
+                                    penalty, slope, *extras.values())
+                if gan.temperature is not None:
+                    extras['temperature'] = float(gan.temperature.numpy())
                 summaries.scalars(step, {'d_loss': d_loss, 'g_loss': g_loss,
-                                         'gradient_penalty': penalty, 'slope': slope,
-                                         **({} if gan.temperature is None else
-                                            {'temperature': float(gan.temperature.numpy())})})
+                                         'gradient_penalty': penalty, 'slope': slope, **extras})
                 nonfinite = first_nonfinite_loss(d_losses, g_loss)
                 if nonfinite:
                     progress.clear()

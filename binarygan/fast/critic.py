@@ -63,7 +63,8 @@ class FastCritic:
         if self.couples_samples:  # batch statistics of each batch on its own
             return self.whole(real), self.whole(fake)
         return by_parts(self.parts, lambda real, fake: tuple(tf.split(
-            self.whole(tf.concat([real, fake], 0)), 2)), real, fake)
+            self.whole(tf.concat([real, fake], 0)), [tf.shape(real)[0], -1])),
+            real, fake)
 
     def scores_and_penalty(self, real, fake, epsilon):
         """((real scores, fake scores), the gradient penalty at ``epsilon``)."""
