@@ -4,6 +4,7 @@
     python bench.py --arch mlp --gan wgan-gp --iters 20 --repeats 5
     python bench.py --reference /path/to/torch-venv/bin/python --rounds 5 \
                     --reference-arg=--fake-once
+    python bench.py --arch mlp --gan wgan-gp --gan bgan --estimator reinforce   # other ways
 
 Prints one JSON line per case with the field names of
 ../shared/bench/torch_reference.py, so the two compare line by line (run both in
@@ -75,7 +76,8 @@ def first_layer_macs(network, input_shape):
     return 0
 
 
-def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128):
+def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128,
+                    estimator='sigmoid_adjusted', bgan_samples=20):
     """FLOPs (2 per multiply-add) of the matrix products and convolutions of one
     iteration, as this code runs it; a layer's weight gradient and its input gradient
     each cost one forward pass of the layer, and no input gradient of a first layer
@@ -87,7 +89,10 @@ def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128):
     gradients 2 (D - D1); WGAN-GP's penalty at the interpolates: forward D (D - D1
     when D1 is dense: its outputs are interpolated instead), the input gradient D and
     its derivative with respect to the weights 2 D. The generator step: G forward,
-    weight and input gradients 3 G - G1, D forward and input gradient 2 D.
+    weight and input gradients 3 G - G1, D forward and input gradient 2 D (D forward
+    only for the score-function ways, REINFORCE and BGAN, whose gradient does not pass
+    through D). BGAN: its critic step on the real images and M samples per latent,
+    (1 + M) / 2 times the two batches of the others; its generator step D forward on M.
     """
     generator = GENERATOR_PRESETS[f'{arch}_round']['network']
     critic = DISCRIMINATOR_PRESETS[arch]
@@ -97,7 +102,13 @@ def iteration_flops(arch, gan_type, n_critic, batch_size=64, z_dim=128):
     if gan_type == 'wgan-gp':
         first_is_dense = next(layer[0] for layer in critic if layer[0] != 'reshape') == 'dense'
         critic_step += 4 * d - (d1 if first_is_dense else 0)
-    generator_step = 3 * g - g1 + 2 * d
+    if gan_type == 'bgan':
+        critic_step = (1 + bgan_samples) * (3 * d - d1)
+        generator_step = 3 * g - g1 + bgan_samples * d
+    elif estimator == 'reinforce':
+        generator_step = 3 * g - g1 + d
+    else:
+        generator_step = 3 * g - g1 + 2 * d
     return 2 * batch_size * (g + n_critic * critic_step + generator_step)
 
 
@@ -117,17 +128,23 @@ def matmul_gflops(size=2048, repeats=20):
     return count * 2 * size ** 3 / min(times) / 1e9
 
 
-def case_config(arch, gan_type, extra=()):
-    return configure.load([f'preset_g={arch}_round', f'preset_d={arch}', f'gan_type={gan_type}',
+def case_config(arch, gan_type, extra=(), estimator='sigmoid_adjusted'):
+    """The case's configuration: the paper's DBNs with its estimator, else SBNs."""
+    neurons = 'round' if estimator == 'sigmoid_adjusted' and gan_type != 'bgan' else 'bernoulli'
+    if gan_type == 'bgan':
+        estimator = 'reinforce'
+    return configure.load([f'preset_g={arch}_{neurons}', f'preset_d={arch}',
+                           f'gan_type={gan_type}', f'model.gradient_estimator={estimator}',
                            *extra])
 
 
-def iteration_timer(arch, gan_type, n_critic, iters, repeats, extra=()):
+def iteration_timer(arch, gan_type, n_critic, iters, repeats, extra=(),
+                    estimator='sigmoid_adjusted'):
     """(a function that times the compiled training iteration and returns the median and
     min milliseconds per iteration over ``repeats`` blocks of ``iters``, the config)."""
     from binarygan.data import BatchSampler
     from binarygan.gan import BinaryGAN
-    config = case_config(arch, gan_type, extra)
+    config = case_config(arch, gan_type, extra, estimator)
     # Random binary images like the reference's: only the model math is timed.
     images = (np.random.RandomState(0).rand(70000, 28, 28, 1) > 0.81).astype(np.uint8)
     gan = BinaryGAN(config['model'], config['train'], seed=0)
@@ -159,7 +176,8 @@ def reference_ms(command):
     return json.loads(done.stdout.strip().splitlines()[-1])['ms_per_iteration_median']
 
 
-def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=()):
+def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=(),
+                          estimator='sigmoid_adjusted'):
     """(wall milliseconds per iteration of the real training loop, milliseconds of it
     inside the compiled iteration): train.run on synthetic data, the difference of a
     short and a long run so that set-up and tracing cancel; the time inside the
@@ -176,7 +194,7 @@ def loop_ms_per_iteration(arch, gan_type, n_critic, steps, extra=()):
                 *extra, f'data.training_data={data}', f'exp.exp_root={root}',
                 f'exp.exp_name={name}', f'train.max_steps={max_steps}',
                 'train.warmup_steps=0', f'train.n_critic={n_critic}',
-                'train.n_critic_warmup_every=1000000000'])
+                'train.n_critic_warmup_every=1000000000'], estimator)
             start = time.perf_counter()
             run(config)
             walls.append(time.perf_counter() - start)
@@ -198,13 +216,20 @@ def own_arguments(args):
     arguments += [f'--reference-arg={arg}' for arg in args.reference_arg]
     for gan_type in args.gan or []:
         arguments += ['--gan', gan_type]
+    for estimator in args.estimator or []:
+        arguments += ['--estimator', estimator]
     return arguments + args.overrides
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--arch', choices=['mlp', 'cnn'], action='append')
-    parser.add_argument('--gan', choices=['wgan-gp', 'gan'], action='append')
+    parser.add_argument('--gan', choices=['wgan-gp', 'gan', 'bgan'], action='append')
+    parser.add_argument('--estimator', action='append', choices=[
+        'sigmoid_adjusted', 'straight_through', 'reinforce', 'gumbel_sigmoid',
+        'straight_through_gumbel'], help="the generator's estimators to time with each "
+        "--gan but bgan (default: sigmoid_adjusted, the paper's, with DBNs; the others "
+        "with SBNs)")
     parser.add_argument('--n-critic', type=int, default=5)
     parser.add_argument('--iters', type=int, default=20, help="iterations per timed block")
     parser.add_argument('--repeats', type=int, default=5)
@@ -226,6 +251,10 @@ def main():
     args = parser.parse_args()
     if args.reference and not os.path.isfile(args.reference_script):
         parser.error(f"no reference script at {args.reference_script} (--reference-script)")
+    if args.reference and ('bgan' in (args.gan or []) or set(args.estimator or [])
+                           - {'sigmoid_adjusted'}):
+        parser.error("the reference runs the paper's cases only: --gan wgan-gp or gan with "
+                     "the sigmoid_adjusted estimator")
     archs = args.arch or ['mlp', 'cnn']
     if len(archs) > 1:
         for arch in archs:
@@ -235,8 +264,11 @@ def main():
                 raise SystemExit(done.returncode)
         return
     gan_types = args.gan or ['wgan-gp', 'gan']
+    estimators = args.estimator or ['sigmoid_adjusted']
+    cases = [(gan_type, estimator) for gan_type in gan_types
+             for estimator in (['reinforce'] if gan_type == 'bgan' else estimators)]
     # Before TensorFlow starts (the matmul below): the thread settings of the first case.
-    first = case_config(archs[0], gan_types[0], args.overrides)
+    first = case_config(archs[0], cases[0][0], args.overrides, cases[0][1])
     set_cpu_threads(batch_parts(first['model'], first['train']))
     gpus = tf.config.list_physical_devices('GPU')
     device = tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU') \
@@ -245,9 +277,9 @@ def main():
     print(json.dumps({'impl': 'tf', 'device': device, 'matmul_2048_gflops_per_s': round(peak, 1)}),
           flush=True)
     for arch in archs:
-        for gan_type in gan_types:
+        for gan_type, estimator in cases:
             time_blocks, config = iteration_timer(arch, gan_type, args.n_critic, args.iters,
-                                                  args.repeats, args.overrides)
+                                                  args.repeats, args.overrides, estimator)
             rounds = []  # (ours, the reference's) medians, run in turns
             for _ in range(args.rounds if args.reference else 0):
                 theirs = reference_ms([
@@ -260,9 +292,15 @@ def main():
                 best = min(ours[1] for ours, _ in rounds)
             else:
                 median, best = time_blocks()
-            flops = iteration_flops(arch, gan_type, args.n_critic)
+            flops = iteration_flops(arch, gan_type, args.n_critic,
+                                    estimator=config['model']['gradient_estimator'],
+                                    bgan_samples=config['model']['bgan_samples'])
             result = {
                 'impl': 'tf', 'tf': tf.__version__, 'arch': arch, 'gan': gan_type,
+                'estimator': config['model']['gradient_estimator'],
+                'output_neurons': config['model']['output_neurons'],
+                **({'bgan_samples': config['model']['bgan_samples']}
+                   if gan_type == 'bgan' else {}),
                 'n_critic': args.n_critic, 'device': device,
                 'threads': tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
                 'jit_compile': config['train']['jit_compile'],
@@ -283,7 +321,7 @@ def main():
                 result['ratio_median'] = round(statistics.median(ratios), 3)
             if args.loop_steps:
                 loop, inside = loop_ms_per_iteration(arch, gan_type, args.n_critic,
-                                                     args.loop_steps, args.overrides)
+                                                     args.loop_steps, args.overrides, estimator)
                 result['loop_ms_per_iteration'] = round(loop, 2)
                 result['loop_overhead_percent'] = round(100 * (loop / median - 1), 1)
                 # Around the iteration calls inside the loop: logging, sampling, checks.

@@ -171,6 +171,28 @@ def group_runs(group, protocol, names):
             for name in names or SEED_RUNS for seed in EXTRA_SEEDS]
 
 
+def die_with_parent():
+    """A preexec_fn for a run's child process (main.py, the evaluation): on Linux the
+    kernel kills the child when this process dies (prctl PR_SET_PDEATHSIG), so that a
+    grid killed outright, e.g. a Ray worker lost under ray_grid.py, leaves no main.py
+    training on and holding its experiment's lock, which would refuse the retry. SIGKILL,
+    not SIGTERM: the lock goes at once, and the retry resumes from the latest checkpoint.
+    Ctrl-C is as before (subprocess.run kills the child then too). The kernel watches the
+    thread that started the child: call it from a thread that outlives the run (the grid's
+    own, a Ray task's). None elsewhere."""
+    if not sys.platform.startswith('linux'):
+        return None
+    import ctypes
+    import signal
+    prctl, parent = ctypes.CDLL(None, use_errno=True).prctl, os.getpid()
+
+    def preexec():  # in the child, between fork and exec (the setting survives exec)
+        prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before that
+            os._exit(1)
+    return preexec
+
+
 def train_run(folder, name, exp_root, epochs, overrides):
     """Train (or resume) a run until it has ``epochs`` epochs; False if it diverged."""
     preset_g, preset_d, gan_type, optimizer = (RUNS[name][2:] if folder != 'ways'
@@ -186,7 +208,7 @@ def train_run(folder, name, exp_root, epochs, overrides):
                f'preset_d={preset_d}', f'gan_type={gan_type}', f'optimizer={optimizer}',
                f'exp.exp_name={name}', f'exp.exp_root={os.path.join(exp_root, folder)}',
                f'train.num_epoch={epochs}', 'evaluate_along_training=true', *overrides]
-    status = subprocess.run(command).returncode
+    status = subprocess.run(command, preexec_fn=die_with_parent()).returncode
     if status == 3:  # diverged: the message is printed; the other runs go on
         return False
     if status:
@@ -210,7 +232,8 @@ def evaluate_run(exp_dir, num_samples, label):
         return
     print(f"[{label}] evaluating {num_samples} samples", flush=True)
     status = subprocess.run([sys.executable, '-m', 'binarygan.evaluate', exp_dir,
-                             '--num-samples', str(num_samples)], cwd=ROOT).returncode
+                             '--num-samples', str(num_samples)], cwd=ROOT,
+                            preexec_fn=die_with_parent()).returncode
     if status:
         raise GridError(f"[{label}] evaluation stopped with status {status}", status)
 
@@ -570,6 +593,42 @@ def seeds_section(records):
     return lines if found else lines[:2] + ["No run with more than one seed yet."]
 
 
+def way_records(records):
+    """[(run, way, record or None)] of the ways comparison: the paper's, then the others."""
+    return ([(name, way, records.get(folder, {}).get(name)) for folder, name, way in PAPER_WAYS]
+            + [(name, way, records.get('ways', {}).get(name)) for name, way, *_ in WAYS])
+
+
+def ways_section(records):
+    lines = ["## Ways to train a generator with binary outputs (MLP, seed 0)", "",
+             "The MLP generator with stochastic binary neurons (DBNs in the first row), the "
+             "MLP critic, 20 epochs, protocol `paper`, trained by each way; WGAN-GP but for "
+             "BGAN. REINFORCE and BGAN keep the slope at 1; BGAN trains as its authors' "
+             "code does (20 samples per latent, Adam β2 0.999, one discriminator step per "
+             "generator step). Gumbel-sigmoid's critic sees relaxed samples: it is "
+             "binarized at test time, like the real-valued model. Built by `python "
+             "reproduce.py --group ways`; the figure `ways/metrics_ways.png` shows FID and "
+             "class entropy along training.", "",
+             "| way | run | objective | variant | FID | inception score | class entropy | "
+             "rarest digit | isolated on-pixels / image | components / image | "
+             "min / epoch | machine |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, way, record in way_records(records):
+        if record is None:
+            lines.append(f"| {way} | {name} | not run yet |" + " |" * 9)
+            continue
+        marker = ' †' if record.get('note') else ''
+        objective = record.get('gan_type', 'wgan-gp')
+        minutes = record['hours'] * 60 / record['epochs']
+        for variant, m in record['metrics']['variants'].items():
+            lines.append(
+                f"| {way} | {name}{marker} | {objective} | {variant} | {m['fid']:.2f} | "
+                f"{m['inception_score']:.2f} | {m['class_entropy']:.3f} | "
+                f"{m['min_class_share']:.3f} | {number(m.get('isolated_pixels'))} | "
+                f"{number(m.get('components'))} | {minutes:.1f} | {record['machine']} |")
+    return lines
+
+
 def results_markdown(records):
     """figs/results.md: the runs of each protocol, the ablation, the seeds, the claims."""
     # Today's evaluation when there is one (older records lack the artifact numbers).
@@ -607,6 +666,7 @@ def results_markdown(records):
         if missing:
             lines.append(f"Not run yet: {', '.join(missing)}.")
     lines += [""] + ablation_section(records) + [""] + seeds_section(records)
+    lines += [""] + ways_section(records)
     claims = {protocol: verdicts(with_seeds(records, protocol)) for protocol in PROTOCOLS}
     lines += ["", "## The paper's claims", "",
               "| claim | " + " | ".join(f"`{p}`" for p in PROTOCOLS) + " | numbers |",
@@ -664,6 +724,16 @@ def report(figs_dir):
             path = os.path.join('ablation', f'{name}_preactivation_histograms.png')
             plot_preactivation_histograms(cells, figure_path(figs_dir, path))
             made.append(path)
+    curves = {}
+    for name, _, record in way_records(records):
+        rows = (record or {}).get('along_training', [])
+        for variant in dict.fromkeys(row['variant'] for row in rows):
+            label = name if variant == 'binary' else f'{name} ({variant})'
+            curves[label] = [row for row in rows if row['variant'] == variant]
+    if any(record for run, _, record in way_records(records) if run in WAY_RUNS):
+        path = os.path.join('ways', 'metrics_ways.png')
+        plot_metric_curves(curves, figure_path(figs_dir, path))
+        made.append(path)
     with open(os.path.join(figs_dir, 'results.md'), 'w') as f:
         f.write(results_markdown(records))
     made.append('results.md')
@@ -688,8 +758,19 @@ def main(argv=None):
     parser.add_argument('--figs-dir', default='figs')
     parser.add_argument('--report-only', action='store_true',
                         help="only rebuild the figures and results.md from the records")
+    parser.add_argument('--ray', nargs='?', const='local', metavar='ADDRESS',
+                        help="run the group's runs as Ray tasks, side by side: on a local Ray "
+                             "instance that this command starts and stops, or on the Ray "
+                             "cluster at ADDRESS (HEAD:6379), whose nodes all see --exp-root; "
+                             "needs pip install -r requirements-ray.txt (docs/ray.md)")
+    parser.add_argument('--cpus-per-run', type=int, default=1,
+                        help="with --ray on machines without GPUs: the CPUs each run asks for "
+                             "(default 1); with GPUs a run asks for one GPU")
     parser.add_argument('overrides', nargs='*', help="key=value for every run's main.py")
     args = parser.parse_args(argv)
+    if args.ray and '=' in args.ray:  # `--ray key=value ...`: an override, not an address
+        args.overrides.insert(0, args.ray)
+        args.ray = 'local'
     names = args.runs.split(',') if args.runs else None
     valid = WAY_RUNS if args.group == 'ways' else RUNS
     unknown = [name for name in names or [] if name not in valid]
@@ -697,13 +778,25 @@ def main(argv=None):
         print(f"error: unknown run {unknown[0]!r} of group {args.group}; valid: "
               f"{', '.join(valid)}", file=sys.stderr)
         return 2
-    if args.epochs < 1 or args.num_samples < 2:
-        print("error: --epochs must be at least 1 and --num-samples at least 2",
-              file=sys.stderr)
+    if args.epochs < 1 or args.num_samples < 2 or args.cpus_per_run < 1:
+        print("error: --epochs must be at least 1, --num-samples at least 2 and "
+              "--cpus-per-run at least 1", file=sys.stderr)
         return 2
     exp_root = os.path.abspath(args.exp_root)
+    failed = 0  # with --ray: the first failed run's exit status, after the report
     try:
-        if not args.report_only:
+        if not args.report_only and args.ray:
+            import ray_grid  # only here: without --ray, no Ray
+            try:
+                failed = ray_grid.run_grid_on_ray(
+                    group_runs(args.group, args.protocol, names),
+                    None if args.ray == 'local' else args.ray, args.cpus_per_run, exp_root,
+                    os.path.abspath(args.figs_dir), args.epochs, args.num_samples,
+                    args.overrides)
+            except ray_grid.Refused as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+        elif not args.report_only:
             runs = group_runs(args.group, args.protocol, names)
             for number, (folder, name, overrides) in enumerate(runs, 1):
                 print(f"== run {number}/{len(runs)}: {folder}/{name}", flush=True)
@@ -717,10 +810,12 @@ def main(argv=None):
     except KeyboardInterrupt:
         return 130
     if not report(args.figs_dir):
+        if failed:
+            return failed
         print(f"error: no run records in {os.path.join(args.figs_dir, RECORDS)}: train and "
               "evaluate runs first (python reproduce.py)", file=sys.stderr)
         return 2
-    return 0
+    return failed
 
 
 if __name__ == '__main__':

@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
     ('preset_g=mlp_ternary', "unknown preset_g 'mlp_ternary'; valid: mlp_round, mlp_bernoulli, "
                              "mlp_real, cnn_round"),
     ('preset_d=resnet', "unknown preset_d 'resnet'; valid: mlp, mlp_bn, cnn, cnn_bn"),
-    ('gan_type=lsgan', "unknown gan_type 'lsgan'; valid: gan, wgan, wgan-gp"),
+    ('gan_type=lsgan', "unknown gan_type 'lsgan'; valid: gan, wgan, wgan-gp, bgan"),
     ('optimizer=sgd', "unknown optimizer 'sgd'; valid: adam, rmsprop"),
     ('training_data_location=s3', "valid: hd, sa"),
     # malformed overrides

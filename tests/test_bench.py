@@ -68,3 +68,21 @@ def test_flop_count_of_the_presets_by_hand():
         g + 5 * (10 * d - 3 * d1) + 3 * g - g1 + 2 * d)
     assert bench.iteration_flops('cnn', 'gan', 5) == 2 * 64 * (
         cnn_g + 5 * (6 * cnn_d - 2 * 26 * 26 * 9 * 32) + 3 * cnn_g - 4 * 128 * 128 + 2 * cnn_d)
+    # The score-function ways: D forward only in the generator step; BGAN's critic step on
+    # the real batch and 20 samples per latent, its generator step D forward on the 20.
+    assert bench.iteration_flops('mlp', 'wgan-gp', 5, estimator='reinforce') == 2 * 64 * (
+        g + 5 * (10 * d - 3 * d1) + 3 * g - g1 + d)
+    assert bench.iteration_flops('mlp', 'bgan', 1) == 2 * 64 * (
+        g + 21 * (3 * d - d1) + 3 * g - g1 + 20 * d)
+
+
+def test_the_reference_is_refused_for_the_cases_it_does_not_have(tmp_path, monkeypatch,
+                                                                  capsys):
+    script = tmp_path / 'reference.py'
+    script.write_text('')
+    for case in (['--gan', 'bgan'], ['--estimator', 'reinforce']):
+        with pytest.raises(SystemExit) as refused:
+            run_bench(monkeypatch, capsys, '--reference', sys.executable,
+                      '--reference-script', str(script), *case)
+        assert refused.value.code == 2
+        assert "the reference runs the paper's cases only" in capsys.readouterr().err

@@ -97,8 +97,31 @@ def test_report_without_records_refuses_and_leaves_figs_as_they_are(tmp_path, ca
 def test_unknown_run_is_refused_in_one_line(tmp_path, capsys):
     assert reproduce.main(['--runs', 'mlp_mlp_ternary', '--exp-root', str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: unknown run 'mlp_mlp_ternary'; valid: {', '.join(reproduce.RUNS)}"]
+    assert err == [f"error: unknown run 'mlp_mlp_ternary' of group grid; valid: "
+                   f"{', '.join(reproduce.RUNS)}"]
+    assert reproduce.main(['--group', 'ways', '--runs', 'mlp_mlp_round',
+                           '--exp-root', str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: unknown run 'mlp_mlp_round' of group ways; valid: straight_through, reinforce")
     assert not os.listdir(tmp_path)
+
+
+def test_the_ways_group_trains_a_way_with_its_settings_and_reports_it(
+        tmp_path, synthetic_data, classifier_dir):
+    assert reproduce.main(['--group', 'ways'] + grid_args(tmp_path, synthetic_data,
+                                                          classifier_dir, 1, runs='bgan')) == 0
+    config = json.loads((tmp_path / 'exp/ways/bgan/config.json').read_text())
+    assert config['model']['gan_type'] == 'bgan' and config['model']['beta2'] == 0.999
+    assert config['train']['slope_annealing_rate'] == 1.0
+    record = json.loads((tmp_path / 'figs/runs/ways/bgan.json').read_text())
+    assert record['gan_type'] == 'bgan' and record['gradient_estimator'] == 'reinforce'
+    figs = tmp_path / 'figs'
+    assert (figs / 'ways/metrics_ways.png').is_file() and (figs / 'ways/bgan.png').is_file()
+    fid = record['metrics']['variants']['binary']['fid']
+    table = (figs / 'results.md').read_text()
+    assert (f"| Boundary-Seeking GAN, 20 samples per latent | bgan | bgan | binary | {fid:.2f} |"
+            in table)
+    assert "| REINFORCE, leave-one-out baseline | reinforce | not run yet |" in table
 
 
 def constructed_runs(fids, notched=('mlp_mlp_round',), seeds=None):
