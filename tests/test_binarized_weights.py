@@ -1,0 +1,246 @@
+"""Study 2 of issue 21, binarized weights: the binarization and its straight-through
+gradient, clipping, the model's size, the configurations training, and the command
+(resuming, the report, bad input)."""
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import mnist_mirror, snapshot, write_mnist
+from studies import binarized_weights as study
+from studies.binarized_weights import CONFIGS, Classifier, binarized
+
+
+def small(name, **changes):
+    """A configuration with other settings (smaller layers: a fast test)."""
+    return dict(CONFIGS[name], **changes)
+
+
+def images_and_labels(count, seed=0):
+    rng = np.random.RandomState(seed)
+    return (tf.constant(rng.rand(count, 784).astype(np.float32)),
+            tf.constant(rng.randint(0, 10, count).astype(np.int32)))
+
+
+def sign(array):
+    return np.where(array >= 0, 1., -1.).astype(np.float32)
+
+
+def test_binarized_kernel_is_exactly_plus_or_minus_one():
+    kernel = tf.constant([[-2., -1., -1e-8, 0.], [1e-8, 0.3, 1., 5.]])
+    assert binarized(kernel).numpy().tolist() == [[-1, -1, -1, 1], [1, 1, 1, 1]]
+    stochastic = binarized(tf.random.uniform([50, 50], -2, 2),
+                           tf.random.Generator.from_seed(0)).numpy()
+    assert set(np.unique(stochastic)) == {-1., 1.}
+
+
+@pytest.mark.parametrize('name', ['seed_binary_deterministic', 'seed_binary_stochastic'])
+def test_binarized_layer_multiplies_by_the_sign_of_the_kernel(name):
+    """One dense layer (784 -> 10): its output at test is x sign(W) + b, whatever
+    binarization trained it (and in training too when deterministic); with the
+    real-weights rule x W + b."""
+    classifier = Classifier(small(name, hidden_units=()), seed=1)
+    classifier.biases[0].assign(tf.range(10, dtype=tf.float32) / 10)
+    images, _ = images_and_labels(32)
+    kernel, bias = classifier.kernels[0].numpy(), classifier.biases[0].numpy()
+    binary = images.numpy() @ sign(kernel) + bias
+    np.testing.assert_allclose(classifier.logits(images).numpy(), binary, rtol=1e-5,
+                               atol=1e-4)
+    training = classifier.logits(images, training=True).numpy()
+    deterministic = name == 'seed_binary_deterministic'
+    assert np.allclose(training, binary, rtol=1e-5, atol=1e-4) == deterministic
+    np.testing.assert_allclose(classifier.logits(images, real_weights=True).numpy(),
+                               images.numpy() @ kernel + bias, rtol=1e-5, atol=1e-4)
+
+
+def test_the_gradient_reaches_the_shadow_kernel_straight_through():
+    kernel = tf.Variable([[-3., -0.5], [0., 0.7]])
+    upstream = tf.constant([[1., 2.], [3., 4.]])
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(upstream * binarized(kernel, tf.random.Generator.from_seed(0)))
+    np.testing.assert_array_equal(tape.gradient(total, kernel).numpy(), upstream.numpy())
+
+    # In the model: d loss / d W = d loss / d W_b = x^T (softmax - one hot) / batch.
+    classifier = Classifier(small('seed_binary_deterministic', hidden_units=()), seed=2)
+    images, labels = images_and_labels(16, seed=3)
+    with tf.GradientTape() as tape:
+        loss = classifier.loss(labels, classifier.logits(images))
+    gradient = tape.gradient(loss, classifier.kernels[0]).numpy()
+    x = images.numpy().astype(np.float64)
+    logits = x @ sign(classifier.kernels[0].numpy())
+    softmax = np.exp(logits - logits.max(1, keepdims=True))
+    softmax /= softmax.sum(1, keepdims=True)
+    expected = x.T @ (softmax - np.eye(10)[labels.numpy()]) / len(x)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['seed_binary_deterministic', 'seed_binary_stochastic',
+                                  'binaryconnect_stochastic'])
+def test_shadow_weights_stay_in_minus_one_to_one(name):
+    """Steps of a large learning rate would take the kernels far beyond +-1 (as they do
+    the baseline's); the binarized ones are clipped back after every step."""
+    images, labels = images_and_labels(64)
+    for config, clipped in ((small(name, hidden_units=(32,), learning_rate=30.), True),
+                            (small('seed_baseline_dropout', hidden_units=(32,),
+                                   learning_rate=30.), False)):
+        classifier = Classifier(config, seed=0)
+        for _ in range(3):
+            classifier.train_step(images, labels)
+        kernels = np.concatenate([k.numpy().ravel() for k in classifier.kernels])
+        assert (np.abs(kernels).max() <= 1.) == clipped
+    assert np.mean(np.abs(kernels) == 1.) < 1.  # not all saturated: the steps are real
+
+
+def test_binaryconnect_scales_the_kernel_steps_by_glorot_factor():
+    """Adam's first step moves a parameter by the learning rate (less where its gradient is
+    within a few epsilons of 0); the binarized kernels' by that times
+    1 / sqrt(1.5 / (fan_in + fan_out)) (BinaryConnect's W_LR_scale), batch normalization's
+    shifts by the learning rate alone."""
+    classifier = Classifier(small('binaryconnect_stochastic', hidden_units=(8,)), seed=0)
+    images, labels = images_and_labels(32)
+    parameters = classifier.kernels + [norm.beta for norm in classifier.norms]
+    old = [p.numpy() for p in parameters]
+    classifier.train_step(images, labels)
+    scales = [1 / np.sqrt(1.5 / (784 + 8)), 1 / np.sqrt(1.5 / (8 + 10)), 1., 1.]
+    for before, parameter, scale in zip(old, parameters, scales):
+        after = parameter.numpy()
+        steps = np.abs(after - before)[np.abs(after) < 1.]  # not clipped
+        assert steps.size > 0.9 * after.size
+        np.testing.assert_allclose([np.median(steps), steps.max()], 1e-3 * scale, rtol=1e-3)
+
+
+def test_stochastic_binarization_is_plus_one_with_probability_hard_sigmoid():
+    """Each weight value binarized 40,000 times: the share of +1 within 0.01 of
+    hard_sigmoid(w) = clip((w + 1) / 2, 0, 1), four standard errors at most (0.0025)."""
+    values = np.array([-1.5, -1., -0.6, -0.1, 0., 0.25, 0.9, 1., 3.], np.float32)
+    draws = 40000
+    kernel = tf.constant(np.repeat(values[:, None], draws, axis=1))
+    shares = np.mean(binarized(kernel, tf.random.Generator.from_seed(4)).numpy() == 1., axis=1)
+    np.testing.assert_allclose(shares, np.clip((values + 1) / 2, 0, 1), atol=0.01)
+
+
+def test_size_in_bits_by_hand():
+    # 784 -> 3 -> 10: 2,382 kernel weights, 13 biases (and 4 x 13 batch-normalization numbers)
+    assert Classifier(small('seed_binary_deterministic', hidden_units=(3,)),
+                      0).size_in_bits() == (2382 + 32 * 13, 32 * (2382 + 13))
+    assert Classifier(small('seed_baseline_dropout', hidden_units=(3,)),
+                      0).size_in_bits() == (32 * (2382 + 13), 32 * (2382 + 13))
+    assert Classifier(small('binaryconnect_stochastic', hidden_units=(3,)),
+                      0).size_in_bits() == (2382 + 32 * 65, 32 * (2382 + 65))
+    # The seed's MLP: 784*2048 + 2*2048*2048 + 2048*10 = 10,014,720 weights, 6,154 biases.
+    assert Classifier(CONFIGS['seed_binary_deterministic'], 0).size_in_bits() == (
+        10014720 + 32 * 6154, 32 * (10014720 + 6154))
+
+
+@pytest.mark.parametrize('name', list(CONFIGS))
+def test_each_configuration_learns_a_slice_of_mnist(name):
+    """Its recipe, at an eighth of the width and in batches of 64, trained for 6 epochs on
+    1,024 MNIST images: the loss on them falls by a fifth at least (the seed's tiny steps
+    take it from about 2e4 to 1e4; BinaryConnect's from 1e7 to 1), and the binarized
+    kernels stay in [-1, 1]."""
+    splits = study.load_mnist_splits(mnist_mirror(), 10000)
+    if CONFIGS[name]['center_inputs']:
+        splits = study.centred(splits)
+    images, labels = (tf.constant(array[:1024]) for array in splits['train'])
+    classifier = Classifier(small(name, hidden_units=(256, 256, 256), batch_size=64), seed=1)
+    before = classifier.evaluate(images, labels)[0]
+    losses = [classifier.train_epoch(images, labels) for _ in range(6)]
+    after = classifier.evaluate(images, labels)[0]
+    assert np.all(np.isfinite(losses)) and int(classifier.epoch) == 6
+    assert after < 0.8 * before, (before, after)
+    if CONFIGS[name]['binarization']:
+        assert max(np.abs(k.numpy()).max() for k in classifier.kernels) <= 1.
+
+
+# -- the command ------------------------------------------------------------------------
+def command(tmp_path, out, *args):
+    return ['--out', str(tmp_path / out), '--figs-dir', str(tmp_path / 'figs'),
+            '--data', str(tmp_path / 'mnist'), '--validation-images', '8', *args]
+
+
+def read_rows(path):
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def checkpoint_values(run_dir):
+    reader = tf.train.load_checkpoint(os.path.join(run_dir, 'checkpoints'))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if name.startswith(('kernels', 'biases', 'optimizer', 'rng'))}
+
+
+def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, capsys):
+    """Stochastic binarization (the random stream in every step): 2 epochs in one go, or 1,
+    then a second after a run killed between its CSV row and its checkpoint; then the
+    finished run is skipped, and the report is built from the records alone."""
+    (tmp_path / 'mnist').mkdir()
+    write_mnist(tmp_path / 'mnist', n_train=40, n_test=12)
+    name = 'seed_binary_stochastic'
+    whole, resumed = (tmp_path / out / name / 'seed0' for out in ('whole', 'resumed'))
+    assert study.main(command(tmp_path, 'whole', '--configs', name, '--epochs', '2')) == 0
+    assert study.main(command(tmp_path, 'resumed', '--configs', name, '--epochs', '1')) == 0
+    with open(resumed / 'epochs.csv', 'a') as f:  # the row of an epoch never checkpointed
+        f.write('2,1,1,1,1,1,1,1,1\n')
+    capsys.readouterr()
+    assert study.main(command(tmp_path, 'resumed', '--configs', name, '--epochs', '2')) == 0
+    assert f'[{name}/seed0] resuming at epoch 2 (2 epochs)' in capsys.readouterr().out
+
+    expected, found = checkpoint_values(whole), checkpoint_values(resumed)
+    assert expected.keys() == found.keys() and any(k.startswith('rng') for k in found)
+    for key in expected:
+        np.testing.assert_array_equal(found[key], expected[key], err_msg=key)
+    rows = {out: read_rows(tmp_path / out / name / 'seed0' / 'epochs.csv')
+            for out in ('whole', 'resumed')}
+    assert [row['epoch'] for row in rows['resumed']] == ['1', '2']
+    for row_whole, row_resumed in zip(rows['whole'], rows['resumed']):
+        row_whole.pop('seconds'), row_resumed.pop('seconds')
+        assert row_whole == row_resumed
+
+    before = snapshot(str(resumed))
+    assert study.main(command(tmp_path, 'resumed', '--configs', name, '--epochs', '2')) == 0
+    assert f'[{name}/seed0] trained for 2 epochs: skipped' in capsys.readouterr().out
+    assert snapshot(str(resumed)) == before
+
+    study_dir = tmp_path / 'figs' / 'studies' / 'binarized_weights'
+    with open(study_dir / 'runs' / name / 'seed0.json') as f:
+        record = json.load(f)
+    assert record['epochs'] == 2 and record['rows'][1]['test_accuracy_real_weights'] >= 0
+    os.remove(study_dir / 'results.md')
+    assert study.main(['--report-only', '--figs-dir', str(tmp_path / 'figs')]) == 0
+    results = (study_dir / 'results.md').read_text()
+    assert '| seed_baseline_dropout | not run yet |' in results
+    assert f'| {name} | 2 |' in results
+    assert (study_dir / 'training_curves.png').stat().st_size > 0
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--configs', 'seed_baseline_dropout,nope'], "unknown configuration 'nope'"),
+    (['--epochs', '0'], '--epochs must be at least 1'),
+    (['--epochs', 'many'], "argument --epochs: invalid int value: 'many'"),
+    (['--seeds', '0,-1'], '--seeds must be non-negative integers'),
+    (['--data', 'missing'], 'MNIST folder missing does not exist'),
+    (['--validation-images', '40'], '--validation-images must be from 1 to 39'),
+    (['--out', 'file'], '--out file is a file, not a folder'),
+    (['--configs', 'seed_binary_deterministic', '--seeds', '3'],
+     'holds a run trained with other settings (seed)'),
+    (['--report-only'], 'no run records in'),
+])
+def test_bad_input_is_one_line_and_exit_status_2(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'mnist').mkdir()
+    write_mnist(tmp_path / 'mnist', n_train=40, n_test=12)
+    (tmp_path / 'file').write_text('not a folder')
+    run_dir = tmp_path / 'exp' / 'seed_binary_deterministic' / 'seed3'
+    run_dir.mkdir(parents=True)
+    settings = study.run_settings('seed_binary_deterministic', 4, 8)
+    (run_dir / 'settings.json').write_text(json.dumps(settings))
+    before = snapshot(str(tmp_path))
+    assert study.main(['--out', 'exp', '--figs-dir', 'figs', '--data', 'mnist',
+                       '--validation-images', '8', *args]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0], lines
+    assert captured.out == '' and snapshot(str(tmp_path)) == before
