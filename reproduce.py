@@ -6,6 +6,7 @@ the two protocols apart, and more seeds; then rebuild the figures and figs/resul
     python reproduce.py --group ablation             # batch normalization x slope annealing
     python reproduce.py --group seeds --protocol original_code   # seeds 1 and 2 for claims 1, 5
     python reproduce.py --group ways                 # other ways to train binary outputs
+    python reproduce.py --ray [ADDRESS]              # the runs as Ray tasks (docs/ray.md)
     python reproduce.py --runs mlp_mlp_round,mlp_mlp_bernoulli   # a subset of the group
     python reproduce.py --report-only                # figures and results.md from the records
     python reproduce.py data.training_data=...       # further overrides for every run
