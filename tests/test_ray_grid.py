@@ -70,11 +70,16 @@ def local_ray():
     functions (reproduce.py --ray starts and stops its own). Recent Rays end a lost
     worker's whole process group; not this one, so that a killed worker's main.py has to
     end by itself (reproduce.die_with_parent), as under Rays that do not."""
+    # Ray's driver installs its own SIGINT and SIGTERM handlers; the tests after these
+    # (and their StopSignals) expect Python's.
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     ray.init(address='local', num_cpus=2, include_dashboard=False,
              object_store_memory=ray_grid.LOCAL_OBJECT_STORE, logging_level=logging.WARNING,
              _system_config={'process_group_cleanup_enabled': False})
     yield ray
     ray.shutdown()
+    for s, handler in handlers.items():
+        signal.signal(s, handler)
 
 
 def test_grid_on_ray_gives_the_losses_and_report_rows_of_the_sequential_grid(
