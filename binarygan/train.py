@@ -289,7 +289,8 @@ def _run(config, lock, command):
     step, epoch = int(counters.step.numpy()), int(counters.epoch.numpy())
     d_sum, g_sum, count, seconds_before = counters.epoch_totals.numpy().tolist()
     epoch_start = time.time() - seconds_before
-    # BGAN's effective sample size beside the losses; the Gumbel estimators' temperature
+    # BGAN's effective sample size goes into the batch log and TensorBoard; the Gumbel
+    # estimators' temperature into TensorBoard only.
     bgan = gan.effective_sample_size is not None
     logs = open_logs(dirs['logs'], step, epoch, ('effective_sample_size',) if bgan else ())
     summaries = Summaries(dirs['logs'], step)
