@@ -18,6 +18,8 @@ more variants:
   activation train through the surrogate (L_i - b_i) log p(bits_i | x_i), b_i the batch's
   leave-one-out mean loss; the layers after it through the loss. Deterministic "REINFORCE"
   has no distribution to score: those rows exist only as the seed ran them.
+- reinforce_lr_0.01: the same at a tenth of the seed's learning rate; at the seed's 0.1,
+  real REINFORCE diverges within the first epoch.
 - annealed: the straight-through rows with the slope multiplied by 1.005 after every epoch
   (the seed's rate, which its runs never applied).
 
@@ -58,6 +60,7 @@ SOURCE = ("DejasDejas/Pytorch_CNN_vanilla_binary_weights, MNIST_binary_V2.ipynb 
 EPOCHS = 10
 BATCH_SIZE = 64
 LEARNING_RATE, MOMENTUM = 0.1, 0.9       # SGD
+SMALL_LEARNING_RATE = 0.01               # the variant reinforce_lr_0.01
 TRAIN_SHARE = 0.9                        # random_split: 54,000 train, 6,000 validation
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081   # transforms.Normalize
 EVALUATION_BATCH = 1000
@@ -118,12 +121,13 @@ ROWS_BY_NAME = {row.name: row for row in ROWS}
 VARIANTS = {
     'seed': 'as the seed ran it: slope 1; its "REINFORCE" passes no gradient through the bits',
     'reinforce': 'real REINFORCE (leave-one-out baseline) for the stochastic "REINFORCE" rows',
+    'reinforce_lr_0.01': f'the same at learning rate {SMALL_LEARNING_RATE}',
     'annealed': f'straight-through with the slope ×{ANNEALING_RATE} after every epoch',
 }
 
 
 def variant_applies(variant, row):
-    if variant == 'reinforce':
+    if variant.startswith('reinforce'):
         return row.neuron == 'stochastic' and row.estimator == 'reinforce'
     if variant == 'annealed':
         return row.estimator == 'straight_through'
@@ -135,8 +139,12 @@ def gradient_estimator(row, variant):
     'straight_through', 'stop_gradient' (the seed's "REINFORCE": they do not) or
     'reinforce'."""
     if row.estimator == 'reinforce':
-        return 'reinforce' if variant == 'reinforce' else 'stop_gradient'
+        return 'reinforce' if variant.startswith('reinforce') else 'stop_gradient'
     return row.estimator
+
+
+def learning_rate(variant):
+    return SMALL_LEARNING_RATE if variant == 'reinforce_lr_0.01' else LEARNING_RATE
 
 
 def slope_at(variant, epoch):
@@ -303,7 +311,7 @@ def run_settings(row, variant, seed, data):
     """What a run is; a run folder resumes only with the same."""
     return {'row': row.name, 'variant': variant, 'seed': seed,
             'gradient_estimator': gradient_estimator(row, variant),
-            'batch_size': BATCH_SIZE, 'learning_rate': LEARNING_RATE, 'momentum': MOMENTUM,
+            'batch_size': BATCH_SIZE, 'learning_rate': learning_rate(variant), 'momentum': MOMENTUM,
             'slope_annealing_rate': ANNEALING_RATE if variant == 'annealed' else 1.,
             'images': data.sizes()}
 
@@ -338,7 +346,7 @@ def train_locked_run(lock, run_dir, row, variant, seed, epochs, data, say):
     model = Classifier(row, gradient_estimator(row, variant))
     initial = {name: [v.numpy() for v in layer.trainable_variables]
                for name, layer in model.layers.items()}
-    optimizer = keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM)
+    optimizer = keras.optimizers.SGD(learning_rate(variant), momentum=MOMENTUM)
     optimizer.build(model.trainable_variables)
     rng = tf.random.Generator.from_seed(seed)  # the stochastic neurons' draws
     epoch_variable = tf.Variable(0, dtype=tf.int64, trainable=False)

@@ -45,6 +45,9 @@ def test_the_seeds_table():
                for variant in study.VARIANTS}
     assert applies['reinforce'] == ['stochastic_reinforce_first', 'stochastic_reinforce_last',
                                     'stochastic_reinforce_both']
+    assert applies['reinforce_lr_0.01'] == applies['reinforce']
+    assert [study.learning_rate(v) for v in ('seed', 'reinforce', 'reinforce_lr_0.01')] == [
+        0.1, 0.1, 0.01]
     assert len(applies['annealed']) == 6 and len(applies['seed']) == 13
     assert [study.slope_at('annealed', epoch) for epoch in (0, 2)] == [1., 1.005 ** 2]
     assert study.slope_at('seed', 5) == 1.
@@ -124,7 +127,7 @@ def test_each_configuration_trains(tmp_path, mnist_slice, variant, name):
     assert 0. <= record['test_accuracy'] <= 100.
     frozen = frozen_layers(row, variant)
     assert [layer for layer, change in record['weights_moved'].items() if change == 0.] == frozen
-    if variant == 'reinforce':
+    if variant.startswith('reinforce'):
         assert record['settings']['gradient_estimator'] == 'reinforce'
 
 
