@@ -19,7 +19,7 @@ more variants:
   leave-one-out mean loss; the layers after it through the loss. Deterministic "REINFORCE"
   has no distribution to score: those rows exist only as the seed ran them.
 - reinforce_lr_0.01: the same at a tenth of the seed's learning rate; at the seed's 0.1,
-  real REINFORCE diverges within the first epoch.
+  real REINFORCE often falls to chance accuracy.
 - annealed: the straight-through rows with the slope multiplied by 1.005 after every epoch
   (the seed's rate, which its runs never applied).
 
