@@ -380,7 +380,10 @@ def train_locked_run(lock, run_dir, row, variant, seed, epochs, data, say):
     moved = {name: max(float(np.max(np.abs(v.numpy() - start)))
                        for v, start in zip(model.layers[name].trainable_variables, initial[name]))
              for name in LAYERS}
-    return run_record(row, variant, seed, settings, read_rows(log_path), moved)
+    # When the last epoch was saved, not when this record was written: a skipped run's
+    # record keeps its time.
+    finished = os.path.getmtime(tf.train.latest_checkpoint(checkpoint_dir) + '.index')
+    return run_record(row, variant, seed, settings, read_rows(log_path), moved, finished)
 
 
 def train_epochs(model, optimizer, rng, data, variant, seed, done, epochs, score_function,
@@ -458,10 +461,10 @@ def read_rows(path):
                  for key, value in row.items()} for row in csv.DictReader(f)]
 
 
-def run_record(row, variant, seed, settings, epochs, moved):
+def run_record(row, variant, seed, settings, epochs, moved, finished):
     """The record of a run: settings, the epochs' numbers, the test numbers the seed's way
     (the epoch of lowest validation loss) and after the last epoch, and how far each
-    layer's weights moved from their initialization."""
+    layer's weights moved from their initialization; FINISHED, seconds since the epoch."""
     import tensorflow as tf
     selected = min(epochs, key=lambda e: e['validation_loss']) if epochs else None
     return {
@@ -475,7 +478,7 @@ def run_record(row, variant, seed, settings, epochs, moved):
         'weights_moved': moved,
         'minutes': round(sum(e['seconds'] for e in epochs) / 60, 2),
         'machine': machine(), 'tensorflow': tf.__version__,
-        'finished': time.strftime('%Y-%m-%d %H:%M:%S'),
+        'finished': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(finished)),
     }
 
 

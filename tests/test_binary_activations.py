@@ -158,6 +158,8 @@ def test_resume_gives_the_uninterrupted_run_and_the_report_needs_only_records(
     status, out, _ = run_command(capsys, *common, '--epochs', 2, '--out', interrupted,
                                  '--figs-dir', figs)
     assert status == 0 and any('resuming at epoch 2' in line for line in out)
+    record_file = (figs / 'studies' / 'binary_activations' / 'runs' / run).with_suffix('.json')
+    finished = json.loads(record_file.read_text())['finished']
     assert run_command(capsys, *common, '--epochs', 2, '--out', uninterrupted,
                        '--figs-dir', tmp_path / 'figs_uninterrupted')[0] == 0
     resumed = epoch_rows(interrupted / run / 'epochs.csv')
@@ -168,8 +170,8 @@ def test_resume_gives_the_uninterrupted_run_and_the_report_needs_only_records(
                                  '--figs-dir', figs)
     assert status == 0 and any('trained for 2 epochs: skipped' in line for line in out)
 
-    record_file = figs / 'studies' / 'binary_activations' / 'runs' / run
-    record = json.loads(record_file.with_suffix('.json').read_text())
+    record = json.loads(record_file.read_text())
+    assert record['finished'] == finished  # the skip rewrote the record, not its time
     assert [e['test_loss'] for e in record['epochs']] == [float(r['test_loss']) for r in resumed]
     report = figs / 'studies' / 'binary_activations' / 'results.md'
     report.unlink()
