@@ -60,7 +60,6 @@ SOURCE = ("DejasDejas/Pytorch_CNN_vanilla_binary_weights, MNIST_binary_V2.ipynb 
 EPOCHS = 10
 BATCH_SIZE = 64
 LEARNING_RATE, MOMENTUM = 0.1, 0.9       # SGD
-SMALL_LEARNING_RATE = 0.01               # the variant reinforce_lr_0.01
 TRAIN_SHARE = 0.9                        # random_split: 54,000 train, 6,000 validation
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081   # transforms.Normalize
 EVALUATION_BATCH = 1000
@@ -118,20 +117,37 @@ ROWS = [
 ]
 ROWS_BY_NAME = {row.name: row for row in ROWS}
 
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """A way to run the table: the rows it covers ('all', 'stochastic_reinforce' or
+    'straight_through'), whether the seed's stochastic "REINFORCE" trains by real REINFORCE,
+    the SGD learning rate and the slope's growth per epoch."""
+    description: str
+    rows: str = 'all'
+    real_reinforce: bool = False
+    learning_rate: float = LEARNING_RATE
+    slope_annealing_rate: float = 1.
+
+    def applies(self, row):
+        if self.rows == 'stochastic_reinforce':
+            return row.neuron == 'stochastic' and row.estimator == 'reinforce'
+        return self.rows == 'all' or row.estimator == self.rows
+
+    def slope(self, epoch):
+        """The slope of epoch ``epoch`` (from 0)."""
+        return self.slope_annealing_rate ** epoch
+
+
 VARIANTS = {
-    'seed': 'as the seed ran it: slope 1; its "REINFORCE" passes no gradient through the bits',
-    'reinforce': 'real REINFORCE (leave-one-out baseline) for the stochastic "REINFORCE" rows',
-    'reinforce_lr_0.01': f'the same at learning rate {SMALL_LEARNING_RATE}',
-    'annealed': f'straight-through with the slope ×{ANNEALING_RATE} after every epoch',
+    'seed': Variant('as the seed ran it: slope 1; its "REINFORCE" passes no gradient through '
+                    'the bits'),
+    'reinforce': Variant('real REINFORCE (leave-one-out baseline) for the stochastic '
+                         '"REINFORCE" rows', 'stochastic_reinforce', real_reinforce=True),
+    'reinforce_lr_0.01': Variant('the same at learning rate 0.01', 'stochastic_reinforce',
+                                 real_reinforce=True, learning_rate=0.01),
+    'annealed': Variant(f'straight-through with the slope ×{ANNEALING_RATE} after every epoch',
+                        'straight_through', slope_annealing_rate=ANNEALING_RATE),
 }
-
-
-def variant_applies(variant, row):
-    if variant.startswith('reinforce'):
-        return row.neuron == 'stochastic' and row.estimator == 'reinforce'
-    if variant == 'annealed':
-        return row.estimator == 'straight_through'
-    return True
 
 
 def gradient_estimator(row, variant):
@@ -139,17 +155,8 @@ def gradient_estimator(row, variant):
     'straight_through', 'stop_gradient' (the seed's "REINFORCE": they do not) or
     'reinforce'."""
     if row.estimator == 'reinforce':
-        return 'reinforce' if variant.startswith('reinforce') else 'stop_gradient'
+        return 'reinforce' if VARIANTS[variant].real_reinforce else 'stop_gradient'
     return row.estimator
-
-
-def learning_rate(variant):
-    return SMALL_LEARNING_RATE if variant == 'reinforce_lr_0.01' else LEARNING_RATE
-
-
-def slope_at(variant, epoch):
-    """The slope of epoch ``epoch`` (from 0): 1, or annealed from 1."""
-    return ANNEALING_RATE ** epoch if variant == 'annealed' else 1.
 
 
 # -- the network ------------------------------------------------------------------------
@@ -311,8 +318,8 @@ def run_settings(row, variant, seed, data):
     """What a run is; a run folder resumes only with the same."""
     return {'row': row.name, 'variant': variant, 'seed': seed,
             'gradient_estimator': gradient_estimator(row, variant),
-            'batch_size': BATCH_SIZE, 'learning_rate': learning_rate(variant), 'momentum': MOMENTUM,
-            'slope_annealing_rate': ANNEALING_RATE if variant == 'annealed' else 1.,
+            'batch_size': BATCH_SIZE, 'learning_rate': VARIANTS[variant].learning_rate, 'momentum': MOMENTUM,
+            'slope_annealing_rate': VARIANTS[variant].slope_annealing_rate,
             'images': data.sizes()}
 
 
@@ -346,7 +353,7 @@ def train_locked_run(lock, run_dir, row, variant, seed, epochs, data, say):
     model = Classifier(row, gradient_estimator(row, variant))
     initial = {name: [v.numpy() for v in layer.trainable_variables]
                for name, layer in model.layers.items()}
-    optimizer = keras.optimizers.SGD(learning_rate(variant), momentum=MOMENTUM)
+    optimizer = keras.optimizers.SGD(VARIANTS[variant].learning_rate, momentum=MOMENTUM)
     optimizer.build(model.trainable_variables)
     rng = tf.random.Generator.from_seed(seed)  # the stochastic neurons' draws
     epoch_variable = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -435,7 +442,7 @@ def train_epochs(model, optimizer, rng, data, variant, seed, done, epochs, score
     count = len(data.train_labels)
     for epoch in range(done, epochs):
         start = time.time()
-        slope = tf.constant(slope_at(variant, epoch), tf.float32)
+        slope = tf.constant(VARIANTS[variant].slope(epoch), tf.float32)
         order = np.random.RandomState([seed, epoch]).permutation(count).astype(np.int32)
         # A last batch of one image is left out: REINFORCE's baseline needs another.
         losses = [train_step(order[begin:begin + BATCH_SIZE], slope)
@@ -516,7 +523,7 @@ def numbers_table(records, loss_key, accuracy_key):
         cells = []
         for variant in VARIANTS:
             runs = records.get((variant, row.name))
-            if not variant_applies(variant, row):
+            if not VARIANTS[variant].applies(row):
                 cells.append("n/a | n/a")
             elif not runs:
                 cells.append("not run | not run")
@@ -566,7 +573,7 @@ def results_markdown(records):
         "on the 6,000 held-out training images. Mean ± standard deviation (number of "
         "seeds) where there are several. Built by `python -m studies.binary_activations "
         "--report-only` from the records in `runs/`; see docs/binary_activations.md.", "",
-        "Variants: " + '; '.join(f"**{name}**: {text}" for name, text in VARIANTS.items())
+        "Variants: " + '; '.join(f"**{name}**: {variant.description}" for name, variant in VARIANTS.items())
         + ". n/a: the variant does not apply to the row (deterministic neurons have no "
         "distribution for REINFORCE to score; annealing is a straight-through trick).", "",
         "## Test loss and accuracy (%), the seed's way", ""]
@@ -669,7 +676,7 @@ def planned_runs(args):
     if args.epochs < 1:
         raise UserError(f"--epochs must be at least 1, not {args.epochs}")
     runs = [(variant, ROWS_BY_NAME[name], seed) for variant in variants for name in rows
-            for seed in chosen_seeds if variant_applies(variant, ROWS_BY_NAME[name])]
+            for seed in chosen_seeds if VARIANTS[variant].applies(ROWS_BY_NAME[name])]
     if not runs:
         raise UserError(f"variant {args.variant} applies to none of the rows {args.rows}: "
                         "reinforce to the stochastic REINFORCE rows, annealed to the "

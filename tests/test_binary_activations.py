@@ -41,16 +41,16 @@ def test_the_seeds_table():
     assert study.ROWS_BY_NAME['stochastic_reinforce_both'].seed_accuracy == 80.68
     assert (study.ROWS_BY_NAME['deterministic_straight_through_first'].label
             == "Deterministic binary model in the first conv layer with ST")
-    applies = {variant: [row.name for row in study.ROWS if study.variant_applies(variant, row)]
-               for variant in study.VARIANTS}
+    applies = {name: [row.name for row in study.ROWS if variant.applies(row)]
+               for name, variant in study.VARIANTS.items()}
     assert applies['reinforce'] == ['stochastic_reinforce_first', 'stochastic_reinforce_last',
                                     'stochastic_reinforce_both']
     assert applies['reinforce_lr_0.01'] == applies['reinforce']
-    assert [study.learning_rate(v) for v in ('seed', 'reinforce', 'reinforce_lr_0.01')] == [
-        0.1, 0.1, 0.01]
+    assert [study.VARIANTS[v].learning_rate for v in ('seed', 'reinforce',
+                                                       'reinforce_lr_0.01')] == [0.1, 0.1, 0.01]
     assert len(applies['annealed']) == 6 and len(applies['seed']) == 13
-    assert [study.slope_at('annealed', epoch) for epoch in (0, 2)] == [1., 1.005 ** 2]
-    assert study.slope_at('seed', 5) == 1.
+    assert [study.VARIANTS['annealed'].slope(epoch) for epoch in (0, 2)] == [1., 1.005 ** 2]
+    assert study.VARIANTS['seed'].slope(5) == 1.
 
 
 def test_binary_neurons_output_exactly_0_and_1():
@@ -114,7 +114,7 @@ def frozen_layers(row, variant):
 
 @pytest.mark.parametrize('variant,name', [
     (variant, row.name) for variant in study.VARIANTS for row in study.ROWS
-    if study.variant_applies(variant, row)])
+    if study.VARIANTS[variant].applies(row)])
 def test_each_configuration_trains(tmp_path, mnist_slice, variant, name):
     """A few steps on real images: the loss is finite, and exactly the layers before the
     seed's "REINFORCE" stay at their initialization, while real REINFORCE, straight-through
