@@ -114,14 +114,21 @@ def test_first_stop_signal_is_recorded_and_said_at_once_the_second_acts(signum, 
     def send():
         signal.pthread_kill(threading.get_ident(), signum)
 
-    with StopSignals() as stop:
-        send()
-        assert stop.received == signum
-        assert capfd.readouterr().err == STOPPING + '\n'
-        if signum == signal.SIGINT:  # Python's own handler again: KeyboardInterrupt
-            with pytest.raises(KeyboardInterrupt):
-                send()
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    # Python's own SIGINT handler, as in a terminal: a shell starting pytest in the
+    # background (`cmd &` without job control) leaves SIGINT ignored, and Python keeps that.
+    started_with = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with StopSignals() as stop:
+            send()
+            assert stop.received == signum
+            assert capfd.readouterr().err == STOPPING + '\n'
+            if signum == signal.SIGINT:  # Python's own handler again: KeyboardInterrupt
+                with pytest.raises(KeyboardInterrupt):
+                    send()
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, started_with)
 
 
 def test_log_drops_the_rows_after_the_checkpoint_and_a_row_cut_short(tmp_path):
