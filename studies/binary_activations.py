@@ -119,19 +119,18 @@ ROWS_BY_NAME = {row.name: row for row in ROWS}
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """A way to run the table: the rows it covers ('all', 'stochastic_reinforce' or
-    'straight_through'), whether the seed's stochastic "REINFORCE" trains by real REINFORCE,
-    the SGD learning rate and the slope's growth per epoch."""
+    """A way to run the table: the rows it covers (those of ``neuron`` and ``estimator``;
+    None: any), whether the seed's stochastic "REINFORCE" trains by real REINFORCE, the SGD
+    learning rate and the slope's growth per epoch."""
     description: str
-    rows: str = 'all'
+    neuron: str = None
+    estimator: str = None
     real_reinforce: bool = False
     learning_rate: float = LEARNING_RATE
     slope_annealing_rate: float = 1.
 
     def applies(self, row):
-        if self.rows == 'stochastic_reinforce':
-            return row.neuron == 'stochastic' and row.estimator == 'reinforce'
-        return self.rows == 'all' or row.estimator == self.rows
+        return self.neuron in (None, row.neuron) and self.estimator in (None, row.estimator)
 
     def slope(self, epoch):
         """The slope of epoch ``epoch`` (from 0)."""
@@ -142,11 +141,11 @@ VARIANTS = {
     'seed': Variant('as the seed ran it: slope 1; its "REINFORCE" passes no gradient through '
                     'the bits'),
     'reinforce': Variant('real REINFORCE (leave-one-out baseline) for the stochastic '
-                         '"REINFORCE" rows', 'stochastic_reinforce', real_reinforce=True),
-    'reinforce_lr_0.01': Variant('the same at learning rate 0.01', 'stochastic_reinforce',
+                         '"REINFORCE" rows', 'stochastic', 'reinforce', real_reinforce=True),
+    'reinforce_lr_0.01': Variant('the same at learning rate 0.01', 'stochastic', 'reinforce',
                                  real_reinforce=True, learning_rate=0.01),
     'annealed': Variant(f'straight-through with the slope ×{ANNEALING_RATE} after every epoch',
-                        'straight_through', slope_annealing_rate=ANNEALING_RATE),
+                        estimator='straight_through', slope_annealing_rate=ANNEALING_RATE),
 }
 
 
@@ -318,7 +317,8 @@ def run_settings(row, variant, seed, data):
     """What a run is; a run folder resumes only with the same."""
     return {'row': row.name, 'variant': variant, 'seed': seed,
             'gradient_estimator': gradient_estimator(row, variant),
-            'batch_size': BATCH_SIZE, 'learning_rate': VARIANTS[variant].learning_rate, 'momentum': MOMENTUM,
+            'batch_size': BATCH_SIZE, 'learning_rate': VARIANTS[variant].learning_rate,
+            'momentum': MOMENTUM,
             'slope_annealing_rate': VARIANTS[variant].slope_annealing_rate,
             'images': data.sizes()}
 
@@ -573,7 +573,8 @@ def results_markdown(records):
         "on the 6,000 held-out training images. Mean ± standard deviation (number of "
         "seeds) where there are several. Built by `python -m studies.binary_activations "
         "--report-only` from the records in `runs/`; see docs/binary_activations.md.", "",
-        "Variants: " + '; '.join(f"**{name}**: {variant.description}" for name, variant in VARIANTS.items())
+        "Variants: " + '; '.join(f"**{name}**: {variant.description}"
+                                 for name, variant in VARIANTS.items())
         + ". n/a: the variant does not apply to the row (deterministic neurons have no "
         "distribution for REINFORCE to score; annealing is a straight-through trick).", "",
         "## Test loss and accuracy (%), the seed's way", ""]
