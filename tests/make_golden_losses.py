@@ -1,7 +1,7 @@
 """Record the losses of the first training iterations of 12 same-seed runs in
 tests/golden_losses.json, for tests/test_golden_losses.py to compare with.
 
-Usage: python tests/make_golden_losses.py   (as CI runs the tests: on all cores, no taskset)
+Usage: python tests/make_golden_losses.py [--add]   (as CI runs the tests: all cores, no taskset)
 
 The 12 cases: MLP and CNN x GAN, WGAN and WGAN-GP x deterministic ('round') and
 stochastic ('bernoulli') binary neurons, with the paper's pairings: GAN with Adam and
@@ -17,10 +17,16 @@ the tests run it (in-process, TensorFlow's thread pools left as they are). It re
 Every case runs twice, the second time after all the others, and nothing is written
 unless both runs agree to the last bit.
 
-The values hold for one environment (TensorFlow version, core count, CPU; recorded in
-the file): floating-point sums come out differently elsewhere. Regenerate only
-deliberately: when a change of the losses is intended, in a commit that says why, or
-for another environment, at the commit the file names. Never to make the test pass.
+The values hold for one environment (TensorFlow version, core count, CPU's instruction
+set; recorded with them): floating-point sums come out differently elsewhere, so the
+file keeps one recording per environment, and the test compares with the one of its own.
+Regenerate only deliberately, never to make the test pass:
+- an intended change of the losses, in a commit that says why: `python
+  tests/make_golden_losses.py` replaces every recording by this environment's (the
+  others no longer hold; record them again on their machines with --add);
+- another environment, with the losses unchanged (the test passes where a recording
+  exists): `python tests/make_golden_losses.py --add` adds or replaces this
+  environment's recording and keeps the others.
 """
 import datetime
 import hashlib
@@ -116,15 +122,21 @@ def run_case(overrides, data_path, exp_root):
 def compact_json(golden):
     """``golden`` as JSON with one line per list: a small file that diffs line by line."""
     def lines(value, indent):
+        inner = ' ' * (indent + 1)
+        if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            return '[\n' + ',\n'.join(inner + lines(item, indent + 1) for item in value) + \
+                '\n' + ' ' * indent + ']'
         if not isinstance(value, dict):
             return json.dumps(value)
-        inner = ' ' * (indent + 1)
         return '{\n' + ',\n'.join(f'{inner}{json.dumps(key)}: {lines(item, indent + 1)}'
                                     for key, item in value.items()) + '\n' + ' ' * indent + '}'
     return lines(golden, 0) + '\n'
 
 
-def main():
+def main(argv):
+    add = argv == ['--add']
+    if argv and not add:
+        sys.exit("usage: python tests/make_golden_losses.py [--add]")
     changed = subprocess.run(['git', 'status', '--porcelain', '--', *CODE], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
     if changed:
@@ -144,21 +156,35 @@ def main():
         if differing:
             sys.exit(f"refused: the two runs of {', '.join(differing)} differ: not "
                      "deterministic here, so not comparable bit for bit")
-        golden = {
-            'about': "Losses of the first iterations of same-seed runs; written by "
-                     "tests/make_golden_losses.py (see there), compared by "
-                     "tests/test_golden_losses.py",
-            'commit': commit,
-            'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-            'environment': environment(),
-            'training_data_sha1': file_sha1(data_path),
-            'overrides': common,
-            'cases': {name: {'overrides': case_overrides(name), **runs[name][0]}
-                      for name in CASES}}
+        data_sha1 = file_sha1(data_path)
+    here = environment()
+    recordings = []
+    if add:
+        with open(GOLDEN_PATH) as f:
+            old = json.load(f)
+        if (old['training_data_sha1'], old['overrides'], old['cases']) != (
+                data_sha1, common, {name: case_overrides(name) for name in CASES}):
+            sys.exit("refused: the cases or their data changed since the file was written; "
+                     "--add only records another environment of the same cases")
+        recordings = [r for r in old['recordings'] if r['environment'] != here]
+    recordings.append({
+        'commit': commit,
+        'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'environment': here,
+        'losses': {name: runs[name][0] for name in CASES}})
+    golden = {
+        'about': "Losses of the first iterations of same-seed runs, one recording per "
+                 "environment; written by tests/make_golden_losses.py (see there), "
+                 "compared by tests/test_golden_losses.py",
+        'training_data_sha1': data_sha1,
+        'overrides': common,
+        'cases': {name: case_overrides(name) for name in CASES},
+        'recordings': recordings}
     with open(GOLDEN_PATH, 'w') as f:
         f.write(compact_json(golden))
-    print(f"wrote {GOLDEN_PATH}: {len(CASES)} cases at {commit}")
+    print(f"wrote {GOLDEN_PATH}: {len(CASES)} cases at {commit}, "
+          f"{len(recordings)} environment(s)")
 
 
 if __name__ == '__main__':
-    main()
+    main(sys.argv[1:])

@@ -15,9 +15,14 @@ to 1e-6 relative (the 6-digit CSV values also to one unit in their last digit, t
 rounding). Only an intended change of the losses, explained in its commit, regenerates
 the file (see make_golden_losses.py).
 
-In another environment than the golden file's (TensorFlow version, CPU, cores), other
-kernels round differently: there every case is held to ELSEWHERE_TOLERANCE, which a
-change of what is computed still exceeds after a few steps.
+The file keeps one recording per environment (TensorFlow version, cores, CPU's instruction
+set): other kernels round differently, so each environment is held bit for bit to its own.
+In an environment with no recording, the nearest one (most fields alike) is the reference,
+and rounding differences grow from step to step (AVX-512 vs AVX2 kernels: at most 1.2e-4
+relative up to the first generator step, 4.8e-2 by the sixth, for a WGAN loss near 0):
+there the values up to and with the first generator step are held to
+ELSEWHERE_TOLERANCE, the later ones to LATER_TOLERANCE, which a change of what is
+computed still exceeds.
 """
 import json
 
@@ -34,6 +39,7 @@ with open(GOLDEN_PATH) as f:
 TOLERATED = {}
 RELATIVE_TOLERANCE = 1e-6
 ELSEWHERE_TOLERANCE = 1e-3
+LATER_TOLERANCE = 1e-1
 
 
 def agrees(new, old, relative, csv_rounded):
@@ -46,29 +52,55 @@ def agrees(new, old, relative, csv_rounded):
     return abs(new - old) <= relative * abs(old) + unit
 
 
+def reference(here):
+    """The recording of environment ``here``, else the one with most fields alike; and
+    the fields where ``here`` differs from it, as (here, there)."""
+    recording = max(GOLDEN['recordings'], key=lambda r: sum(
+        r['environment'].get(key) == value for key, value in here.items()))
+    return recording, {key: (value, recording['environment'].get(key))
+                       for key, value in here.items() if value != recording['environment'].get(key)}
+
+
 def test_golden_file_has_every_case():
     assert list(GOLDEN['cases']) == list(CASES)
+    assert all(list(r['losses']) == list(CASES) for r in GOLDEN['recordings'])
     assert set(TOLERATED) <= set(CASES)
+
+
+def test_the_nearest_recording_is_the_reference():
+    for recording in GOLDEN['recordings']:
+        here = dict(recording['environment'])
+        assert reference(here) == (recording, {})
+        here['cpu_count'] = -1  # one field off: still the nearest
+        assert reference(here) == (recording, {
+            'cpu_count': (-1, recording['environment']['cpu_count'])})
 
 
 @pytest.mark.parametrize('name', CASES)
 def test_losses_equal_the_golden_ones(tmp_path, name):
     data_path = write_synthetic_data(tmp_path)
     assert file_sha1(data_path) == GOLDEN['training_data_sha1'], "the synthetic data changed"
-    golden = GOLDEN['cases'][name]
-    losses = run_case(GOLDEN['overrides'] + golden['overrides'], data_path, tmp_path / 'exp')
+    losses = run_case(GOLDEN['overrides'] + GOLDEN['cases'][name], data_path, tmp_path / 'exp')
+    recording, elsewhere = reference(environment())
+    golden = recording['losses'][name]
     assert {key: len(values) for key, values in losses.items()} == {
         key: len(golden[key]) for key in losses}
-    elsewhere = {key: (value, GOLDEN['environment'][key])
-                 for key, value in environment().items() if value != GOLDEN['environment'][key]}
-    relative = (ELSEWHERE_TOLERANCE if elsewhere else
-                RELATIVE_TOLERANCE if name in TOLERATED else 0.)
+    # Critic steps before the first generator step: the warm-up's (GOLDEN's overrides).
+    first_critic_steps = int(dict(arg.split('=') for arg in GOLDEN['overrides'])[
+        'train.n_critic_warmup'])
+
+    def relative(key, i):
+        if not elsewhere:
+            return RELATIVE_TOLERANCE if name in TOLERATED else 0.
+        first = i < (first_critic_steps if key == 'critic_d_loss' else 1)
+        return ELSEWHERE_TOLERANCE if first else LATER_TOLERANCE
+
     differences = [f"{key}[{i}]: {new} (golden {old})"
                    for key in ('critic_d_loss', 'd_loss', 'g_loss', 'gradient_penalty')
                    for i, (new, old) in enumerate(zip(losses[key], golden[key]))
-                   if not agrees(new, old, relative, key == 'critic_d_loss')]
+                   if not agrees(new, old, relative(key, i), key == 'critic_d_loss')]
     assert not differences, (
-        f"{name}: {len(differences)} values differ from those of commit "
-        f"{GOLDEN['commit'][:12]}: {'; '.join(differences[:6])}" + (
-            f" (another environment than the golden file's, (here, there): {elsewhere})"
-            if elsewhere else ''))
+        f"{name}: {len(differences)} values differ from those recorded at commit "
+        f"{recording['commit'][:12]}: {'; '.join(differences[:6])}" + (
+            f" (no recording of this environment; the nearest differs in (here, there): "
+            f"{elsewhere})" if elsewhere else ''))
