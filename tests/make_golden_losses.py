@@ -145,13 +145,14 @@ def main(argv):
     commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout.strip()
     common = common_overrides()
+    cases = {name: case_overrides(name) for name in CASES}
     with tempfile.TemporaryDirectory() as folder:
         data_path = write_synthetic_data(folder)
         runs = {}
         for attempt in ('first', 'second'):  # the second run of a case after all others
             for name in CASES:
                 runs.setdefault(name, []).append(run_case(
-                    common + case_overrides(name), data_path, os.path.join(folder, attempt)))
+                    common + cases[name], data_path, os.path.join(folder, attempt)))
         differing = [name for name, (first, second) in runs.items() if first != second]
         if differing:
             sys.exit(f"refused: the two runs of {', '.join(differing)} differ: not "
@@ -163,7 +164,7 @@ def main(argv):
         with open(GOLDEN_PATH) as f:
             old = json.load(f)
         if (old['training_data_sha1'], old['overrides'], old['cases']) != (
-                data_sha1, common, {name: case_overrides(name) for name in CASES}):
+                data_sha1, common, cases):
             sys.exit("refused: the cases or their data changed since the file was written; "
                      "--add only records another environment of the same cases")
         recordings = [r for r in old['recordings'] if r['environment'] != here]
@@ -178,7 +179,7 @@ def main(argv):
                  "compared by tests/test_golden_losses.py",
         'training_data_sha1': data_sha1,
         'overrides': common,
-        'cases': {name: case_overrides(name) for name in CASES},
+        'cases': cases,
         'recordings': recordings}
     with open(GOLDEN_PATH, 'w') as f:
         f.write(compact_json(golden))

@@ -40,6 +40,9 @@ TOLERATED = {}
 RELATIVE_TOLERANCE = 1e-6
 ELSEWHERE_TOLERANCE = 1e-3
 LATER_TOLERANCE = 1e-1
+# Critic steps before the first generator step: the warm-up's (GOLDEN's overrides).
+FIRST_CRITIC_STEPS = int(dict(arg.split('=') for arg in GOLDEN['overrides'])[
+    'train.n_critic_warmup'])
 
 
 def agrees(new, old, relative, csv_rounded):
@@ -57,8 +60,9 @@ def reference(here):
     the fields where ``here`` differs from it, as (here, there)."""
     recording = max(GOLDEN['recordings'], key=lambda r: sum(
         r['environment'].get(key) == value for key, value in here.items()))
-    return recording, {key: (value, recording['environment'].get(key))
-                       for key, value in here.items() if value != recording['environment'].get(key)}
+    there = recording['environment']
+    return recording, {key: (value, there.get(key))
+                       for key, value in here.items() if value != there.get(key)}
 
 
 def test_golden_file_has_every_case():
@@ -85,14 +89,11 @@ def test_losses_equal_the_golden_ones(tmp_path, name):
     golden = recording['losses'][name]
     assert {key: len(values) for key, values in losses.items()} == {
         key: len(golden[key]) for key in losses}
-    # Critic steps before the first generator step: the warm-up's (GOLDEN's overrides).
-    first_critic_steps = int(dict(arg.split('=') for arg in GOLDEN['overrides'])[
-        'train.n_critic_warmup'])
 
     def relative(key, i):
         if not elsewhere:
             return RELATIVE_TOLERANCE if name in TOLERATED else 0.
-        first = i < (first_critic_steps if key == 'critic_d_loss' else 1)
+        first = i < (FIRST_CRITIC_STEPS if key == 'critic_d_loss' else 1)
         return ELSEWHERE_TOLERANCE if first else LATER_TOLERANCE
 
     differences = [f"{key}[{i}]: {new} (golden {old})"
