@@ -54,15 +54,17 @@ SETUP = {
 
     'preset_g': 'mlp_round',
     # {'mlp_round', 'mlp_bernoulli', 'mlp_real',
-    #  'cnn_round', 'cnn_bernoulli', 'cnn_real'}
+    #  'cnn_round', 'cnn_bernoulli', 'cnn_real', 'dcgan_round', 'dcgan_bernoulli'}
     # The generator: MLP or CNN, with deterministic binary neurons ('round'),
     # stochastic binary neurons ('bernoulli') or sigmoid outputs binarized only
-    # at test time ('real') at its output layer.
+    # at test time ('real') at its output layer. 'dcgan_*': seed 003's BGAN
+    # generator (kklemon/bgan-pytorch; 32x32 cropped to 28x28), for preset_d=dcgan.
 
     'preset_d': 'mlp',
-    # {'mlp', 'mlp_bn', 'cnn', 'cnn_bn'}
+    # {'mlp', 'mlp_bn', 'cnn', 'cnn_bn', 'dcgan'}
     # The discriminator: MLP or CNN, without or with batch normalization
-    # ('_bn'; the paper uses it only with the GAN objective).
+    # ('_bn'; the paper uses it only with the GAN objective); 'dcgan': seed 003's
+    # (the images zero-padded to 32x32).
 
     'pretrained_dir': None,
     # An experiment folder (or its checkpoints folder) to restore the
@@ -119,6 +121,13 @@ MODEL_CONFIG = {
     'net_g': None,              # a layer list as in binarygan/presets.py; None: the preset's
     'net_d': None,              # likewise for the discriminator
     'output_neurons': None,     # 'round', 'bernoulli' or 'real'; None: the preset's
+    'output_bn': True,          # False: no batch normalization on the generator's output
+                                # logits (the paper's networks have it, which keeps the
+                                # batch's mean logit of each pixel at a learned offset;
+                                # neither BGAN reference has it)
+    'weight_init': 'truncated_normal',  # 'truncated_normal' (the paper: stddev 0.02, zero
+                                        # biases) or 'torch_default' (PyTorch's, seed 003's:
+                                        # uniform +-1/sqrt(fan_in), biases too)
 
     'batch_size': 64,
     'z_dim': 128,
@@ -127,7 +136,8 @@ MODEL_CONFIG = {
     # Binary neurons
     # How the generator trains through its binary outputs (binarygan/estimators.py):
     # 'sigmoid_adjusted' (the paper) or 'straight_through' (identity gradient) for DBNs
-    # and SBNs; for SBNs only: 'reinforce' (score function, leave-one-out baseline),
+    # and SBNs; for SBNs only: 'reinforce' (score function, leave-one-out baseline:
+    # among the samples of each latent, or with one sample per latent the batch's),
     # 'gumbel_sigmoid' (the critic sees relaxed samples; binarized when sampled) and
     # 'straight_through_gumbel' (0/1 samples, gradient through the relaxed ones).
     # None: 'sigmoid_adjusted', or with gan_type=bgan 'reinforce', the only one it takes
@@ -146,11 +156,18 @@ MODEL_CONFIG = {
     # Objectives
     'clip_value': 0.01,         # WGAN weight clipping
     'gp_coefficient': 10.0,     # WGAN-GP lambda
-    'bgan_samples': None,       # BGAN: samples drawn from each latent (M); only with
-                                # gan_type=bgan; None: 20 (the authors')
+    # The score-function ways (REINFORCE, BGAN)
+    'samples_per_latent': None,  # samples drawn from each latent for the generator's
+                                 # step (M); None: 20 with gan_type=bgan (the authors'),
+                                 # else 1
+    'log_likelihood': 'sum',    # log g(x | z) of a sample over its pixels: 'sum' (the
+                                # BGAN authors') or 'mean' (seed 003's)
+    'normalize_rewards': False,  # REINFORCE: the rewards less their baselines divided by
+                                 # their standard deviation over the batch
 
     # Optimizers
     'learning_rate': 1e-4,
+    'generator_learning_rate': None,  # None: learning_rate
     'beta1': 0.5,               # Adam
     'beta2': 0.9,               # Adam
     'epsilon': 1e-8,

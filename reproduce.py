@@ -92,7 +92,69 @@ ABLATION_RUNS = ['mlp_mlp_round', 'cnn_cnn_round', 'mlp_mlp_bernoulli', 'cnn_cnn
 # More seeds of the comparisons behind claims 1 (DBNs vs SBNs) and 5 (CNNs vs MLPs).
 SEED_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli', 'cnn_cnn_round', 'cnn_cnn_bernoulli']
 EXTRA_SEEDS = (1, 2)
-GROUPS = ('grid', 'ablation', 'seeds', 'ways')
+# Issue 39's fair race between the ways to train binary outputs. Each way as its authors
+# run it: (run, way, output neurons, objective, overrides). The straight-through ways
+# anneal the slope (the paper's protocol); the score-function ways keep it at 1 (their
+# authors have none); BGAN takes its discriminator's and generator's steps together
+# (one each), Adam beta2 0.999, as both of its references.
+SCORE_FUNCTION_SLOPE = 'train.slope_annealing_rate=1.0'
+BGAN_SCHEDULE = ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
+                 SCORE_FUNCTION_SLOPE]
+RACE_WAYS = [
+    ('sigmoid_adjusted_dbn', 'sigmoid-adjusted straight-through, DBNs (Dong & Yang)', 'round',
+     'wgan-gp', []),
+    ('sigmoid_adjusted_sbn', 'sigmoid-adjusted straight-through, SBNs (Dong & Yang)',
+     'bernoulli', 'wgan-gp', []),
+    ('real_valued', 'real-valued, binarized at test time', 'real', 'wgan-gp', []),
+    ('straight_through', 'plain straight-through, SBNs', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=straight_through']),
+    ('gumbel_sigmoid', 'Gumbel-sigmoid (relaxed samples)', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=gumbel_sigmoid']),
+    ('straight_through_gumbel', 'straight-through Gumbel', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=straight_through_gumbel']),
+    ('reinforce', 'REINFORCE, 1 sample per latent, the batch as baseline', 'bernoulli',
+     'wgan-gp', ['model.gradient_estimator=reinforce', SCORE_FUNCTION_SLOPE]),
+    ('reinforce_multi', 'REINFORCE, 20 samples per latent, leave-one-out among them, '
+     'normalized rewards', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=reinforce', 'model.samples_per_latent=20',
+      'model.normalize_rewards=true', SCORE_FUNCTION_SLOPE]),
+    ('bgan', 'Boundary-Seeking GAN, 20 samples per latent (Hjelm et al.)', 'bernoulli', 'bgan',
+     BGAN_SCHEDULE),
+]
+RACE_WAY_RUNS = {way[0]: way for way in RACE_WAYS}
+# The two races' networks: the paper's MLPs without batch normalization on the output
+# logits (which caps how far a pixel's mean logit moves), and seed 003's DCGAN-like CNN
+# (its z of 64, PyTorch's initialization; BGAN with seed 003's mean log-likelihood).
+RACES = {
+    'mlp': {'g': 'mlp', 'd': 'mlp', 'overrides': ['model.output_bn=false'], 'bgan': []},
+    'cnn': {'g': 'dcgan', 'd': 'dcgan',
+            'overrides': ['model.z_dim=64', 'model.weight_init=torch_default'],
+            'bgan': ['model.log_likelihood=mean']},
+}
+RACE_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # G's, around every author's 1e-4
+RACE_SEEDS = (0, 1, 2)
+# Each way's G learning rate in the races, the best of the sweep (race_sweep); a way not
+# here keeps its authors' 1e-4.
+RACE_LEARNING_RATE = {}
+# The ways of each race: all on the MLP; on the CNN the paper's, BGAN and the best other.
+RACE_GROUP_WAYS = {'mlp': list(RACE_WAY_RUNS), 'cnn': ['sigmoid_adjusted_dbn', 'bgan']}
+# Section 1 of issue 39: why the ways row's BGAN and REINFORCE drew noise. Each on the
+# paper's MLP as that row ran it, without batch normalization on the output logits, and
+# with slope annealing: {variant: overrides}.
+CAUSE_VARIANTS = {'as_the_ways_row': [], 'output_bn_off': ['model.output_bn=false'],
+                  'slope_annealed': ['train.slope_annealing_rate=1.1']}
+CAUSE_RUNS = {'bgan': ('bgan', BGAN_SCHEDULE),
+              'reinforce': ('wgan-gp', ['model.gradient_estimator=reinforce',
+                                        SCORE_FUNCTION_SLOPE])}
+# Seed 003's BGAN on its own terms (kklemon/bgan-pytorch): its networks, z 64, PyTorch's
+# initialization, Adam 1e-4 (0.5, 0.999) for both, M = 20, the mean log-likelihood, the
+# discriminator's and generator's steps together; MNIST's 28x28 padded to its 32x32.
+SEED003 = ['preset_g=dcgan_bernoulli', 'preset_d=dcgan', 'gan_type=bgan', 'optimizer=adam',
+           *RACES['cnn']['overrides'], *RACES['cnn']['bgan'], *BGAN_SCHEDULE]
+GROUPS = ('grid', 'ablation', 'seeds', 'ways', 'cause', 'seed003', 'race_sweep', 'race_mlp',
+          'race_cnn')
+# Each group's epochs when --epochs is not given.
+GROUP_EPOCHS = {'cause': 5, 'race_sweep': 3}
 # Final sample grids copied to FIGS_DIR/<folder>/ as <run><suffix>.png (the original
 # README's names).
 GRID_FIGURES = {'binary': '', 'preactivated': '_preactivated',
@@ -158,17 +220,55 @@ def machine():
     return description
 
 
+def preset_settings(preset_g, preset_d, gan_type, optimizer):
+    return [f'preset_g={preset_g}', f'preset_d={preset_d}', f'gan_type={gan_type}',
+            f'optimizer={optimizer}']
+
+
+def race_way(race, name, learning_rate=None):
+    """main.py's settings of a way of RACE_WAYS in a race of RACES."""
+    _, _, neurons, gan_type, overrides = RACE_WAY_RUNS[name]
+    networks = RACES[race]
+    settings = preset_settings(f"{networks['g']}_{neurons}", networks['d'], gan_type, 'adam')
+    settings += ['protocol=paper', *networks['overrides'], *overrides]
+    if gan_type == 'bgan':
+        settings += networks['bgan']
+    if learning_rate is not None:
+        settings.append(f'model.generator_learning_rate={learning_rate:g}')
+    return settings
+
+
 def group_runs(group, protocol, names):
-    """[(folder, run, overrides)] of a group, for the runs ``names`` (None: its own)."""
+    """[(folder, run, main.py settings)] of a group, for the runs ``names`` (None: its
+    own)."""
     if group == 'grid':
-        return [(protocol, name, [f'protocol={protocol}']) for name in names or RUNS]
+        return [(protocol, name, [*preset_settings(*RUNS[name][2:]), f'protocol={protocol}'])
+                for name in names or RUNS]
     if group == 'ablation':
-        return [(folder, name, overrides) for name in names or ABLATION_RUNS
+        return [(folder, name, [*preset_settings(*RUNS[name][2:]), *overrides])
+                for name in names or ABLATION_RUNS
                 for folder, overrides in ABLATION_CELLS.values()]
     if group == 'ways':
-        return [('ways', name, ['protocol=paper', *WAY_RUNS[name][-1]])
+        return [('ways', name, [*preset_settings(*WAY_RUNS[name][2:6]), 'protocol=paper',
+                                *WAY_RUNS[name][-1]])
                 for name in names or WAY_RUNS]
-    return [(f'{protocol}/seed{seed}', name, [f'protocol={protocol}', f'seed={seed}'])
+    if group == 'cause':
+        return [(f'cause/{variant}', name,
+                 [*preset_settings('mlp_bernoulli', 'mlp', CAUSE_RUNS[name][0], 'adam'),
+                  'protocol=paper', *CAUSE_RUNS[name][1], *overrides])
+                for name in names or CAUSE_RUNS for variant, overrides in CAUSE_VARIANTS.items()]
+    if group == 'seed003':
+        return [('seed003', 'bgan', ['protocol=paper', *SEED003])]
+    if group == 'race_sweep':
+        return [(f'race/sweep/lr{rate:g}', name, race_way('mlp', name, rate))
+                for name in names or RACE_WAY_RUNS for rate in RACE_LEARNING_RATES]
+    if group in ('race_mlp', 'race_cnn'):
+        race = group.split('_')[1]
+        return [(f'race/{race}/seed{seed}', name,
+                 [*race_way(race, name, RACE_LEARNING_RATE.get(name)), f'seed={seed}'])
+                for seed in RACE_SEEDS for name in names or RACE_GROUP_WAYS[race]]
+    return [(f'{protocol}/seed{seed}', name, [*preset_settings(*RUNS[name][2:]),
+                                              f'protocol={protocol}', f'seed={seed}'])
             for name in names or SEED_RUNS for seed in EXTRA_SEEDS]
 
 
@@ -195,9 +295,8 @@ def die_with_parent():
 
 
 def train_run(folder, name, exp_root, epochs, overrides):
-    """Train (or resume) a run until it has ``epochs`` epochs; False if it diverged."""
-    preset_g, preset_d, gan_type, optimizer = (RUNS[name][2:] if folder != 'ways'
-                                               else WAY_RUNS[name][2:6])
+    """Train (or resume) a run with main.py's settings ``overrides`` until it has
+    ``epochs`` epochs; False if it diverged."""
     exp_dir = os.path.join(exp_root, folder, name)
     done = len(read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
     if done >= epochs:
@@ -205,8 +304,7 @@ def train_run(folder, name, exp_root, epochs, overrides):
         return True
     print(f"[{folder}/{name}] {'resuming at epoch ' + str(done + 1) if done else 'training'} "
           f"({epochs} epochs)", flush=True)
-    command = [sys.executable, os.path.join(ROOT, 'main.py'), f'preset_g={preset_g}',
-               f'preset_d={preset_d}', f'gan_type={gan_type}', f'optimizer={optimizer}',
+    command = [sys.executable, os.path.join(ROOT, 'main.py'),
                f'exp.exp_name={name}', f'exp.exp_root={os.path.join(exp_root, folder)}',
                f'train.num_epoch={epochs}', 'evaluate_along_training=true', *overrides]
     status = subprocess.run(command, preexec_fn=die_with_parent()).returncode
@@ -255,8 +353,14 @@ def archive_run(folder, name, exp_root, figs_dir):
         'bn_mode': config['model']['bn_mode'], 'gan_type': config['model']['gan_type'],
         'gradient_estimator': config['model']['gradient_estimator'],
         'slope_annealing_rate': config['train']['slope_annealing_rate'],
+        'learning_rate': config['model']['learning_rate'],
+        'generator_learning_rate': config['model'].get('generator_learning_rate'),
+        'output_bn': config['model'].get('output_bn', True),
+        'samples_per_latent': config['model'].get('samples_per_latent'),
         'epochs': len(epochs),
+        'steps': int(epochs[-1]['step']) if epochs else 0,
         'hours': round(sum(float(row['seconds']) for row in epochs) / 3600, 3),
+        'epoch_seconds': [round(float(row['seconds']), 1) for row in epochs],
         'machine': info.get('machine', ''), 'finished': info.get('finished', ''),
         'metrics': metrics,
         'histogram': {key: histogram[key] for key in ('bin_edges', 'counts')},
@@ -752,7 +856,9 @@ def main(argv=None):
                              "1 and 5; ways: the other ways to train binary outputs")
     parser.add_argument('--runs', help="comma-separated runs of the group (default: all): " +
                         ', '.join(RUNS) + "; of the ways: " + ', '.join(WAY_RUNS))
-    parser.add_argument('--epochs', type=int, default=20)
+    parser.add_argument('--epochs', type=int,
+                        help="epochs per run (default: 20; the cause group 5, the race's "
+                             "sweep 3)")
     parser.add_argument('--num-samples', type=int, default=10000,
                         help="samples per final evaluation")
     parser.add_argument('--exp-root', default=os.path.join('exp', 'reproduction'))
@@ -773,7 +879,11 @@ def main(argv=None):
         args.overrides.insert(0, args.ray)
         args.ray = 'local'
     names = args.runs.split(',') if args.runs else None
-    valid = WAY_RUNS if args.group == 'ways' else RUNS
+    valid = {'ways': WAY_RUNS, 'cause': CAUSE_RUNS, 'seed003': ['bgan'],
+             'race_sweep': RACE_WAY_RUNS, 'race_mlp': RACE_WAY_RUNS,
+             'race_cnn': RACE_WAY_RUNS}.get(args.group, RUNS)
+    if args.epochs is None:
+        args.epochs = GROUP_EPOCHS.get(args.group, 20)
     unknown = [name for name in names or [] if name not in valid]
     if unknown:
         print(f"error: unknown run {unknown[0]!r} of group {args.group}; valid: "

@@ -8,7 +8,7 @@ from binarygan import UserError
 from binarygan.estimators import ESTIMATORS
 from binarygan.objectives import OBJECTIVES
 from binarygan.presets import (DISCRIMINATOR_PRESETS, GENERATOR_PRESETS, OUTPUT_NEURONS,
-                               check_network)
+                               WEIGHT_INITS, check_network, without_output_bn)
 
 SECTIONS = {'setup': 'SETUP', 'exp': 'EXP_CONFIG', 'data': 'DATA_CONFIG',
             'model': 'MODEL_CONFIG', 'train': 'TRAIN_CONFIG'}
@@ -16,6 +16,7 @@ OPTIMIZERS = ('adam', 'rmsprop')
 LOCATIONS = ('hd', 'sa')
 BN_MODES = ('batch', 'affine')
 JIT_MODES = ('auto', 'on', 'off')
+LOG_LIKELIHOODS = ('sum', 'mean')
 # The two readings of the paper (SETUP['protocol']): the values they give to the settings
 # left None. 'original_code' is what salu133445/binarygan (6a068a2), which made the
 # paper's figures, computed: bgan/mnist/components.py builds the generator's NeuralNet
@@ -44,7 +45,8 @@ NONE_DEFAULT_TYPES = {
     'output_neurons': str, 'initial_slope': float, 'rmsprop_initial_accumulator': float,
     'slope_annealing_rate': float, 'net_g': list, 'net_d': list,
     'initial_temperature': float, 'temperature_decay': float, 'min_temperature': float,
-    'temperature_every_steps': int, 'gradient_estimator': str, 'bgan_samples': int,
+    'temperature_every_steps': int, 'gradient_estimator': str, 'samples_per_latent': int,
+    'generator_learning_rate': float,
 }
 # The Gumbel estimators' settings and their values when left None.
 TEMPERATURE = {('model', 'initial_temperature'): 1.0, ('train', 'temperature_decay'): 3e-5,
@@ -211,8 +213,13 @@ def _check_choices(config):
     _choice(data['training_data_location'], LOCATIONS, 'training_data_location')
     _choice(model['bn_mode'], BN_MODES, 'model.bn_mode')
     _choice(train['jit_compile'], JIT_MODES, 'train.jit_compile')
-    if not isinstance(train['fast'], bool):
-        raise UserError(f"train.fast must be true or false, not {train['fast']!r}")
+    _choice(model['weight_init'], WEIGHT_INITS, 'model.weight_init')
+    _choice(model['log_likelihood'], LOG_LIKELIHOODS, 'model.log_likelihood')
+    for section, name in (('train', 'fast'), ('model', 'output_bn'),
+                          ('model', 'normalize_rewards')):
+        if not isinstance(config[section][name], bool):
+            raise UserError(f"{section}.{name} must be true or false, not "
+                            f"{config[section][name]!r}")
     if model['net_g'] is None:
         _choice(model['preset_g'], tuple(GENERATOR_PRESETS), 'preset_g')
         model['net_g'] = GENERATOR_PRESETS[model['preset_g']]['network']
@@ -227,6 +234,8 @@ def _check_choices(config):
         model['net_d'] = DISCRIMINATOR_PRESETS[model['preset_d']]
     check_network(model['net_g'], 'model.net_g')
     check_network(model['net_d'], 'model.net_d')
+    if not model['output_bn']:
+        model['net_g'] = without_output_bn(model['net_g'])
 
 
 def _check_estimator(config):
@@ -245,16 +254,7 @@ def _check_estimator(config):
         raise UserError("gan_type=bgan draws samples from stochastic binary neurons "
                         "(model.output_neurons='bernoulli', e.g. preset_g=mlp_bernoulli), "
                         f"not {model['output_neurons']!r}")
-    if not bgan and model['bgan_samples'] is not None:
-        raise UserError(f"model.bgan_samples is gan_type=bgan's setting, not "
-                        f"{model['gan_type']}'s")
-    if bgan:
-        if model['bgan_samples'] is None:
-            model['bgan_samples'] = 20
-        _positive(config, 'model', ('bgan_samples',), minimum=2, strict=False)
-        if not isinstance(model['bgan_samples'], int):
-            raise UserError(f"model.bgan_samples must be an integer, not "
-                            f"{model['bgan_samples']!r}")
+    _check_samples_per_latent(config, bgan)
     estimator, neurons = ESTIMATORS[name], model['output_neurons']
     if neurons == 'real' and not estimator.backward:
         raise UserError(f"model.gradient_estimator={name} trains binary neurons; the "
@@ -280,11 +280,39 @@ def _check_estimator(config):
                             f"{config['train']['temperature_every_steps']!r}")
 
 
+def _check_samples_per_latent(config, bgan):
+    """M samples of each latent for the score-function ways (BGAN: at least 2, the
+    weights being normalized among them); normalized rewards for REINFORCE only."""
+    model = config['model']
+    score_function = ESTIMATORS[model['gradient_estimator']].score_function
+    samples = model['samples_per_latent']
+    if samples is not None and not score_function:
+        raise UserError(f"model.samples_per_latent is the score-function ways' setting "
+                        f"(model.gradient_estimator=reinforce, gan_type=bgan), not "
+                        f"{model['gradient_estimator']}'s")
+    if model['normalize_rewards'] and (bgan or not score_function):
+        raise UserError("model.normalize_rewards is REINFORCE's setting "
+                        "(model.gradient_estimator=reinforce with gan_type gan, wgan or "
+                        "wgan-gp)")
+    if samples is None:
+        model['samples_per_latent'] = samples = 20 if bgan else 1
+    if isinstance(samples, bool) or not isinstance(samples, int):
+        raise UserError(f"model.samples_per_latent must be an integer, not {samples!r}")
+    minimum = 2 if bgan else 1
+    if not minimum <= samples <= INT32_MAX:
+        raise UserError(f"model.samples_per_latent must be at least {minimum}"
+                        + (" with gan_type=bgan (its weights are normalized among the "
+                           "samples of each latent)" if bgan else "") + f", not {samples}")
+
+
 def _check_numbers(config):
     """Ranges, integers and shapes."""
     exp, model = config['exp'], config['model']
-    _positive(config, 'model', ('batch_size', 'z_dim', 'learning_rate', 'clip_value',
-                                'initial_slope', 'epsilon'))
+    if model['generator_learning_rate'] is None:
+        model['generator_learning_rate'] = model['learning_rate']
+    _positive(config, 'model', ('batch_size', 'z_dim', 'learning_rate',
+                                'generator_learning_rate', 'clip_value', 'initial_slope',
+                                'epsilon'))
     _positive(config, 'model', ('gp_coefficient', 'beta1', 'beta2', 'rmsprop_decay',
                                 'rmsprop_momentum', 'rmsprop_initial_accumulator'),
               strict=False)

@@ -35,25 +35,32 @@ def straight_through(upstream, logits, slope, preactivated):
     return upstream
 
 
-def bernoulli_log_prob(bits, logits):
-    """log p(bits | logits) of independent Bernoulli(sigma(logits)) bits, summed over all
-    axes but the first: from the logits, never the log of a rounded probability."""
+def bernoulli_log_prob(bits, logits, reduction='sum'):
+    """log p(bits | logits) of independent Bernoulli(sigma(logits)) bits, summed (or, with
+    ``reduction`` 'mean', averaged) over all axes but the first: from the logits, never the
+    log of a rounded probability."""
     import tensorflow as tf
     # log sigma(x) = -softplus(-x), log(1 - sigma(x)) = -softplus(x)
     log_p = -bits * tf.nn.softplus(-logits) - (1. - bits) * tf.nn.softplus(logits)
-    return tf.reduce_sum(log_p, axis=list(range(1, log_p.shape.rank)))
+    reduce = tf.reduce_mean if reduction == 'mean' else tf.reduce_sum
+    return reduce(log_p, axis=list(range(1, log_p.shape.rank)))
 
 
-def reinforce_surrogate(losses, log_probs):
+def reinforce_surrogate(losses, log_probs, normalize=False):
     """A loss whose gradient is the REINFORCE estimate of the gradient of E[loss]:
-    mean_i (L_i - b_i) * grad log p(sample_i), with b_i the mean loss of the other
-    samples of the batch. This leave-one-out baseline keeps the estimate unbiased (b_i
-    does not depend on sample i), needs no state to save, and follows a critic that
-    changes every step at once, where a moving average would lag behind it."""
+    mean (L - b) * grad log p(sample) over ``losses`` and ``log_probs`` of shape (M,
+    groups), each sample's baseline b the mean loss of the other samples of its group:
+    the M samples of one latent, or with one group, the whole batch. This leave-one-out
+    baseline keeps the estimate unbiased (b does not depend on the sample), needs no
+    state to save, and follows a critic that changes every step at once, where a moving
+    average would lag behind it. ``normalize``: L - b divided by its standard deviation
+    over all samples (a scale per step; Adam's own scaling then weighs steps alike)."""
     import tensorflow as tf
     count = tf.cast(tf.shape(losses)[0], losses.dtype)
-    baselines = (tf.reduce_sum(losses) - losses) / (count - 1.)
-    return tf.reduce_mean(tf.stop_gradient(losses - baselines) * log_probs)
+    advantages = losses - (tf.reduce_sum(losses, axis=0) - losses) / (count - 1.)
+    if normalize:
+        advantages /= tf.math.reduce_std(advantages) + 1e-8
+    return tf.reduce_mean(tf.stop_gradient(advantages) * log_probs)
 
 
 def relaxed_bernoulli(logits, temperature, uniform):

@@ -30,7 +30,9 @@ METRICS_JSON, METRICS_CSV, METRICS_PLOT = 'metrics.json', 'metrics.csv', 'metric
 HISTOGRAM_JSON, HISTOGRAM_PLOT = 'preactivation_histogram.json', 'preactivation_histogram.png'
 NEURON_NAMES = {'round': 'DBNs', 'bernoulli': 'SBNs', 'real': 'real-valued'}
 CSV_METRICS = ('fid', 'inception_score', 'class_entropy', 'min_class_share',
-               'mean_confidence', 'ink_density', 'isolated_pixels', 'components')
+               'mean_confidence', 'ink_density', 'isolated_pixels', 'components',
+               'preactivated_in_tails')
+TAILS = 'share_below_0.1_or_above_0.9'
 
 # A generator restored for sampling: its checkpoint's path, step and epoch, and the
 # experiment's config.
@@ -95,7 +97,7 @@ def evaluate_experiment(exp_dir, num_samples=10000, checkpoint=None, classifier_
         json.dump(histogram, f)
     plot_preactivation_histograms({_label(config, exp_dir): histogram},
                                   os.path.join(eval_dir, HISTOGRAM_PLOT))
-    shares = ('share_0.4_to_0.6', 'share_below_0.1_or_above_0.9')
+    shares = ('share_0.4_to_0.6', TAILS)
     metrics = {
         'step': restored.step,
         'epoch': restored.epoch,
@@ -143,7 +145,10 @@ def evaluate_along_training(gan, config, epoch, step):
     # Loads the classifier once per process (trains it first if it is not cached).
     ref = fid_reference(train['classifier_dir'], train['eval_mnist_dir'])
     start = time.time()
-    variants, _ = score_generator(gan, ref, train['eval_num_samples'])
+    variants, preactivated = score_generator(gan, ref, train['eval_num_samples'])
+    tails = preactivation_histogram(preactivated)[TAILS]
+    for values in variants.values():
+        values['preactivated_in_tails'] = tails
     seconds = time.time() - start
     eval_dir = os.path.join(config['exp']['exp_dir'], 'eval')
     os.makedirs(eval_dir, exist_ok=True)

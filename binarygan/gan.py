@@ -9,7 +9,8 @@ from binarygan.fast.critic import FastCritic
 from binarygan.fast.parts import generator_logits_in_parts
 from binarygan.fast.policy import batch_parts, uses_xla
 from binarygan.networks import build_network
-from binarygan.estimators import ESTIMATORS, bernoulli_log_prob, reinforce_surrogate
+from binarygan.estimators import ESTIMATORS, bernoulli_log_prob
+from binarygan.generator_gradients import for_estimator
 from binarygan.neurons import output_neurons
 from binarygan.objectives import OBJECTIVES, gradient_penalty
 
@@ -31,13 +32,13 @@ class RMSprop(keras.optimizers.RMSprop):
             velocity.assign(tf.fill(velocity.shape, self.initial_accumulator))
 
 
-def make_optimizer(model_config):
+def make_optimizer(model_config, learning_rate):
     if model_config['optimizer'] == 'adam':
         return keras.optimizers.Adam(
-            model_config['learning_rate'], beta_1=model_config['beta1'],
+            learning_rate, beta_1=model_config['beta1'],
             beta_2=model_config['beta2'], epsilon=model_config['epsilon'])
     return RMSprop(
-        model_config['learning_rate'], rho=model_config['rmsprop_decay'],
+        learning_rate, rho=model_config['rmsprop_decay'],
         momentum=model_config['rmsprop_momentum'], epsilon=model_config['epsilon'],
         initial_accumulator=model_config['rmsprop_initial_accumulator'])
 
@@ -73,13 +74,18 @@ class BinaryGAN:
         mc = model_config
         self.objective = OBJECTIVES[mc['gan_type']]
         self.output_neurons, self.estimator = mc['output_neurons'], mc['gradient_estimator']
-        self.score_function = ESTIMATORS[self.estimator].score_function
+        self.generator_gradient = for_estimator(self.estimator)
         self.relaxation = ESTIMATORS[self.estimator].relaxation
         self.batch_size, self.z_dim = mc['batch_size'], mc['z_dim']
         self.clip_value, self.gp_coefficient = mc['clip_value'], mc['gp_coefficient']
-        # BGAN: the samples drawn from each latent, and their effective sample size at the
-        # last generator step (for the logs).
-        self.bgan_samples = mc['bgan_samples'] if self.objective.boundary_seeking else 1
+        # The score-function ways: samples of each latent, how log g(x | z) sums over the
+        # pixels, REINFORCE's reward scale.
+        self.samples_per_latent, self.normalize_rewards = (mc['samples_per_latent'],
+                                                           mc['normalize_rewards'])
+        self.log_likelihood_reduction = mc['log_likelihood']
+        # For the logs: the norm of the generator's last gradient, and BGAN's effective
+        # sample size at its last step.
+        self.g_grad_norm = tf.Variable(0., trainable=False)
         self.effective_sample_size = (tf.Variable(0., trainable=False)
                                       if self.objective.boundary_seeking else None)
         # model.bn_mode 'affine': batch normalization in inference mode throughout, a
@@ -91,9 +97,10 @@ class BinaryGAN:
         self.jit = uses_xla(mc, train_config)
 
         keras.utils.set_random_seed(seed)  # weight initialization
-        self.generator = build_network(mc['net_g'], (self.z_dim,), 'generator', fast)
+        self.generator = build_network(mc['net_g'], (self.z_dim,), 'generator', fast,
+                                       mc['weight_init'])
         self.discriminator = build_network(mc['net_d'], mc['image_shape'], 'discriminator',
-                                           fast)
+                                           fast, mc['weight_init'])
         if self.generator.output_shape[1:] != tuple(mc['image_shape']):
             raise UserError(f"the generator (model.net_g) gives shape "
                             f"{self.generator.output_shape[1:]}, not the images' "
@@ -105,7 +112,8 @@ class BinaryGAN:
         self.critic = (FastCritic(self.discriminator, self.batch_norm_in_training,
                                   critic_couples_samples(mc), self.parts) if fast
                        else Critic(self.discriminator, self.batch_norm_in_training))
-        self.g_optimizer, self.d_optimizer = make_optimizer(mc), make_optimizer(mc)
+        self.g_optimizer = make_optimizer(mc, mc['generator_learning_rate'])
+        self.d_optimizer = make_optimizer(mc, mc['learning_rate'])
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
@@ -143,18 +151,26 @@ class BinaryGAN:
         """(outputs, preactivated): the generator's binary (or real) outputs."""
         return self.output_layer(self.generator_logits(z, training), rng)
 
-    # -- the two steps of an iteration --------------------------------------
+    def log_likelihood(self, bits, logits):
+        """log g(bits | z) of each sample of the output neurons' ``logits``."""
+        return bernoulli_log_prob(bits, tf.cast(self.slope, logits.dtype) * logits,
+                                  self.log_likelihood_reduction)
+
+    # -- the steps of an iteration -------------------------------------------
     def samples_of_each(self, logits):
-        """``logits`` repeated for the BGAN's samples of each latent: sample-major,
-        (bgan_samples * batch, ...); unchanged for the other objectives."""
-        if self.bgan_samples == 1:
+        """``logits`` repeated for model.samples_per_latent samples of each latent:
+        sample-major, (samples_per_latent * batch, ...)."""
+        if self.samples_per_latent == 1:
             return logits
-        return tf.tile(logits, [self.bgan_samples] + [1] * (logits.shape.rank - 1))
+        return tf.tile(logits, [self.samples_per_latent] + [1] * (logits.shape.rank - 1))
 
     def critic_step(self, real, fake_logits):
         """One step of the critic on ``real`` images and the fake ones of the generator's
-        ``fake_logits`` (stochastic neurons draw anew); returns (loss, gradient penalty)."""
-        fake, _ = self.output_layer(self.samples_of_each(fake_logits), self.rng)
+        ``fake_logits`` (stochastic neurons draw anew; BGAN's discriminator sees all the
+        samples of each latent); returns (loss, gradient penalty)."""
+        if self.objective.boundary_seeking:
+            fake_logits = self.samples_of_each(fake_logits)
+        fake, _ = self.output_layer(fake_logits, self.rng)
         with tf.GradientTape() as tape:
             if self.objective.penalizes_gradients:
                 epsilon = self.rng.uniform([self.batch_size, 1, 1, 1])
@@ -163,47 +179,61 @@ class BinaryGAN:
             else:
                 loss = self.objective.critic_loss(*self.critic.scores(real, fake))
                 penalty = tf.constant(0.)
+        self.apply_critic_gradients(tape.gradient(loss, self.discriminator.trainable_variables))
+        return loss, penalty
+
+    def apply_critic_gradients(self, gradients):
         variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.d_optimizer.apply_gradients(zip(gradients, variables))
         if self.objective.clips_weights:
             for variable in variables:
                 variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
-        return loss, penalty
+
+    def apply_generator_gradients(self, gradients):
+        self.g_grad_norm.assign(tf.linalg.global_norm(gradients))
+        self.g_optimizer.apply_gradients(zip(gradients, self.generator.trainable_variables))
 
     def generator_step(self, z):
         """One step of the generator on noise ``z``; returns its loss."""
         with tf.GradientTape() as tape:
-            if self.objective.boundary_seeking:  # BGAN: the samples' weighted likelihood
-                logits = self.samples_of_each(self.generator_logits(z, True))
-                fake, _ = self.output_layer(logits, self.rng)
-                shape = [self.bgan_samples, self.batch_size]
-                log_probs = bernoulli_log_prob(fake, tf.cast(self.slope, logits.dtype) * logits)
-                loss, effective_sample_size = self.objective.generator_loss(
-                    tf.reshape(self.critic(fake), shape), tf.reshape(log_probs, shape))
-                self.effective_sample_size.assign(effective_sample_size)
-                descended = loss
-            elif self.score_function:  # REINFORCE: no gradient through the bits
-                logits = self.generator_logits(z, True)
-                fake, _ = self.output_layer(logits, self.rng)
-                losses = self.objective.generator_losses(self.critic(fake))
-                loss = tf.reduce_mean(losses)
-                descended = reinforce_surrogate(
-                    losses, bernoulli_log_prob(fake, tf.cast(self.slope, logits.dtype) * logits))
-            else:
-                fake, _ = self.generate(z, True, self.rng)
-                loss = descended = self.objective.generator_loss(self.critic(fake))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(descended, variables), variables))
+            loss, descended = self.generator_gradient(self, z)
+        self.apply_generator_gradients(tape.gradient(descended,
+                                                     self.generator.trainable_variables))
         return loss
+
+    def joint_step(self, real, z):
+        """BGAN's discriminator and generator steps from the same samples, as both of its
+        references take them: the generator's logits once, then one pass of the
+        discriminator over the real images and the M samples of each latent; the
+        generator descends the samples' log-likelihoods weighed by their normalized
+        importance weights. Returns (the discriminator's loss, the generator's)."""
+        with tf.GradientTape(persistent=True) as tape:
+            logits = self.samples_of_each(self.generator_logits(z, True))
+            fake, _ = self.output_layer(logits, self.rng)
+            real_scores, fake_scores = self.critic.scores(real, fake)
+            d_loss = self.objective.critic_loss(real_scores, fake_scores)
+            shape = [self.samples_per_latent, self.batch_size]
+            g_loss, effective_sample_size = self.objective.generator_loss(
+                tf.reshape(fake_scores, shape),
+                tf.reshape(self.log_likelihood(fake, logits), shape))
+        self.apply_critic_gradients(tape.gradient(d_loss,
+                                                  self.discriminator.trainable_variables))
+        self.apply_generator_gradients(tape.gradient(g_loss,
+                                                     self.generator.trainable_variables))
+        self.effective_sample_size.assign(effective_sample_size)
+        return d_loss, g_loss
 
     # -- one iteration -------------------------------------------------------
     def iteration_function(self, sampler):
         """The compiled training iteration on the batches of ``sampler``
         (data.BatchSampler): ``(n_critic, batch_index)`` -> (the critic steps' losses,
         the generator's loss, the last gradient penalty): ``n_critic`` critic steps, then
-        one generator step, on batch ``batch_index`` of the epoch's permutation."""
+        one generator step, on batch ``batch_index`` of the epoch's permutation; BGAN's
+        last critic step and the generator step are its joint step."""
         critic_step = tf.function(self.critic_step, jit_compile=self.jit)
         generator_step = tf.function(self.generator_step, jit_compile=self.jit)
+        joint_step = tf.function(self.joint_step, jit_compile=self.jit)
+        joint = self.objective.boundary_seeking
         generator_logits = tf.function(lambda z: self.generator_logits(z, True),
                                        jit_compile=self.jit)
 
@@ -219,13 +249,17 @@ class BinaryGAN:
                 logits = generator_logits(z)
             d_losses = tf.TensorArray(tf.float32, size=n_critic)
             penalty = tf.constant(0.)
-            for i in tf.range(n_critic):
+            for i in tf.range(n_critic - 1 if joint else n_critic):
                 if self.fresh_batch_per_critic_step:
                     d_loss, penalty = critic_step(*random_batch())
                 else:
                     d_loss, penalty = critic_step(real, logits)
                 d_losses = d_losses.write(i, d_loss)
-            g_loss = generator_step(z)
+            if joint:
+                d_loss, g_loss = joint_step(real, z)
+                d_losses = d_losses.write(n_critic - 1, d_loss)
+            else:
+                g_loss = generator_step(z)
             return d_losses.stack(), g_loss, penalty
         # The images stay outside XLA: it would pass all of them to every call.
         steps = tf.function(steps, jit_compile=self.jit)

@@ -39,7 +39,8 @@ class CsvLog:
         with replacing(path, newline='') as f:
             writer = csv.writer(f)
             writer.writerow(header)
-            writer.writerows([row[name] for name in header] for row in rows)
+            # A column the file lacks (a log of an earlier version) is left empty.
+            writer.writerows([row.get(name, '') for name in header] for row in rows)
         self.file = open(path, 'a', newline='')
         self.writer = csv.writer(self.file)
 

@@ -258,8 +258,9 @@ def _run(config, lock, command):
     checkpoint = training_checkpoint(gan, sampler, counters)
     if checkpoint_path:
         restore(checkpoint, checkpoint_path)
-        for optimizer in (gan.g_optimizer, gan.d_optimizer):  # not a pretrained run's rate
-            optimizer.learning_rate = config['model']['learning_rate']
+        # Not a pretrained run's rates.
+        gan.g_optimizer.learning_rate = config['model']['generator_learning_rate']
+        gan.d_optimizer.learning_rate = config['model']['learning_rate']
 
     # -- the experiment folder
     lock.create_folder()
@@ -289,10 +290,11 @@ def _run(config, lock, command):
     step, epoch = int(counters.step.numpy()), int(counters.epoch.numpy())
     d_sum, g_sum, count, seconds_before = counters.epoch_totals.numpy().tolist()
     epoch_start = time.time() - seconds_before
-    # BGAN's effective sample size goes into the batch log and TensorBoard; the Gumbel
-    # estimators' temperature into TensorBoard only.
+    # The norm of the generator's gradient and BGAN's effective sample size go into the
+    # batch log and TensorBoard; the Gumbel estimators' temperature into TensorBoard only.
     bgan = gan.effective_sample_size is not None
-    logs = open_logs(dirs['logs'], step, epoch, ('effective_sample_size',) if bgan else ())
+    logs = open_logs(dirs['logs'], step, epoch,
+                     ('g_grad_norm',) + (('effective_sample_size',) if bgan else ()))
     summaries = Summaries(dirs['logs'], step)
     all_steps = train['num_epoch'] * num_batch
     progress = Progress(train['verbose'], train['num_epoch'], num_batch,
@@ -324,7 +326,7 @@ def _run(config, lock, command):
                 d_loss, penalty, slope = d_losses[-1], float(penalty), float(gan.slope.numpy())
                 for i, value in enumerate(d_losses):
                     logs['step'].write(step, i, value)
-                extras = {}
+                extras = {'g_grad_norm': float(gan.g_grad_norm.numpy())}
                 if bgan:
                     extras['effective_sample_size'] = float(gan.effective_sample_size.numpy())
                 logs['batch'].write(epoch, batch, step, n_critic, seconds, d_loss, g_loss,

@@ -52,7 +52,7 @@ def bgan_model(*overrides):
 
 
 def test_the_samples_of_each_latent_are_sample_major():
-    gan = bgan_model('model.bgan_samples=3')
+    gan = bgan_model('model.samples_per_latent=3')
     logits = tf.reshape(tf.range(4 * 784, dtype=tf.float32), [4, 28, 28, 1])
     repeated = gan.samples_of_each(logits).numpy()
     assert repeated.shape == (12, 28, 28, 1)
@@ -60,22 +60,45 @@ def test_the_samples_of_each_latent_are_sample_major():
         np.testing.assert_array_equal(repeated[4 * m:4 * (m + 1)], logits.numpy())
 
 
-def test_the_generator_step_descends_the_weighted_likelihood_of_its_own_samples():
-    """One generator step by hand, from the same random stream: the same samples, scores,
-    loss and effective sample size."""
-    gan, twin = bgan_model('model.bgan_samples=5'), bgan_model('model.bgan_samples=5')
+def numpy_log_likelihood(bits, logits):
+    """log g(bits | z) summed over the pixels, in float64."""
+    logits = logits.astype(np.float64)
+    return (bits * -np.logaddexp(0., -logits) + (1. - bits) * -np.logaddexp(0., logits)).sum(
+        axis=(1, 2, 3))
+
+
+def test_the_joint_step_takes_both_losses_from_the_same_samples():
+    """One joint step by hand, from the same random stream: the same samples, the
+    discriminator's cross-entropy on the real images and all the samples, the generator's
+    weighted log-likelihood and the effective sample size, from independent numpy."""
+    gan, twin = bgan_model('model.samples_per_latent=5'), bgan_model('model.samples_per_latent=5')
     z = tf.random.stateless_normal([4, 128], seed=[1, 2])
+    real = tf.cast(tf.random.stateless_uniform([4, 28, 28, 1], [3, 4]) < 0.2, tf.float32)
     logits = twin.samples_of_each(twin.generator_logits(z, True))
     bits, _ = twin.output_layer(logits, twin.rng)
-    log_probs = tf.reshape(
-        tf.reduce_sum(bits * tf.math.log_sigmoid(logits)
-                      + (1. - bits) * tf.math.log_sigmoid(-logits), axis=[1, 2, 3]), [5, 4])
-    scores = tf.reshape(twin.critic(bits), [5, 4]).numpy()
+    log_probs = numpy_log_likelihood(bits.numpy(), logits.numpy()).reshape(5, 4)
+    scores = twin.critic(bits).numpy().astype(np.float64).reshape(5, 4)
+    real_scores = twin.critic(real).numpy().astype(np.float64)
     weights = numpy_weights(scores)
-    loss = gan.generator_step(z).numpy()
-    assert loss == pytest.approx(-(weights * log_probs.numpy()).sum(axis=0).mean(), rel=1e-5)
+    d_before = [w.numpy() for w in gan.discriminator.trainable_weights]
+    d_loss, g_loss = gan.joint_step(real, z)
+    assert g_loss.numpy() == pytest.approx(-(weights * log_probs).sum(axis=0).mean(), rel=1e-5)
+    cross_entropy = (np.logaddexp(0., -real_scores).mean() + np.logaddexp(0., scores).mean())
+    assert d_loss.numpy() == pytest.approx(cross_entropy, rel=1e-5)
     assert gan.effective_sample_size.numpy() == pytest.approx(
         (1. / (weights ** 2).sum(axis=0)).mean(), rel=1e-5)
+    assert gan.g_grad_norm.numpy() > 0
+    assert any(np.any(w.numpy() != b) for w, b in zip(gan.discriminator.trainable_weights,
+                                                       d_before))
+
+
+def test_the_mean_log_likelihood_is_the_sum_over_the_pixels_divided_by_their_number():
+    gan = bgan_model('model.log_likelihood=mean')
+    logits = tf.random.stateless_normal([3, 28, 28, 1], seed=[5, 6]) * 3.
+    bits = tf.cast(tf.random.stateless_uniform([3, 28, 28, 1], [7, 8]) < 0.3, tf.float32)
+    np.testing.assert_allclose(gan.log_likelihood(bits, logits).numpy(),
+                               numpy_log_likelihood(bits.numpy(), logits.numpy()) / 784,
+                               rtol=1e-5)
 
 
 @pytest.mark.parametrize('fast', [True, False])
@@ -94,9 +117,13 @@ def test_the_critic_scores_real_images_and_more_samples_in_one_call(fast):
     (['gan_type=bgan'], "draws samples from stochastic binary neurons"),
     (['gan_type=bgan', 'preset_g=mlp_bernoulli', 'model.gradient_estimator=straight_through'],
      "by the score function"),
-    (['model.bgan_samples=4'], "gan_type=bgan's setting, not wgan-gp's"),
-    (['gan_type=bgan', 'preset_g=mlp_bernoulli', 'model.bgan_samples=1'], "at least 2"),
-    (['gan_type=bgan', 'preset_g=mlp_bernoulli', 'model.bgan_samples=2.5'], "an integer"),
+    (['model.samples_per_latent=4'], "score-function ways' setting"),
+    (['model.normalize_rewards=true', 'preset_g=mlp_bernoulli'], "REINFORCE's setting"),
+    (['gan_type=bgan', 'preset_g=mlp_bernoulli', 'model.normalize_rewards=true'],
+     "REINFORCE's setting"),
+    (['model.log_likelihood=max'], "unknown model.log_likelihood 'max'; valid: sum, mean"),
+    (['gan_type=bgan', 'preset_g=mlp_bernoulli', 'model.samples_per_latent=1'], "at least 2"),
+    (['gan_type=bgan', 'preset_g=mlp_bernoulli', 'model.samples_per_latent=2.5'], "an integer"),
 ])
 def test_settings_that_make_no_sense_are_refused(overrides, message):
     with pytest.raises(UserError, match=message):
@@ -105,7 +132,7 @@ def test_settings_that_make_no_sense_are_refused(overrides, message):
 
 def test_bgan_trains_through_main_and_logs_the_effective_sample_size(tmp_path, synthetic_data):
     args = quick_run_args(synthetic_data, tmp_path, 'gan_type=bgan', 'preset_g=mlp_bernoulli',
-                          'model.bgan_samples=6', 'exp.exp_name=bgan')
+                          'model.samples_per_latent=6', 'exp.exp_name=bgan')
     assert main.main(args) == 0
     rows = read_csv(tmp_path / 'bgan' / 'logs' / 'batch.csv')
     assert len(rows) == 3
@@ -114,6 +141,6 @@ def test_bgan_trains_through_main_and_logs_the_effective_sample_size(tmp_path, s
         assert 1. <= float(row['effective_sample_size']) <= 6.
     config = json.loads((tmp_path / 'bgan' / 'config.json').read_text())
     assert config['model']['gradient_estimator'] == 'reinforce'
-    assert config['model']['bgan_samples'] == 6
+    assert config['model']['samples_per_latent'] == 6
     for grid in ('binary', 'preactivated'):
         assert (tmp_path / 'bgan' / 'samples' / f'step_000003_{grid}.png').is_file()

@@ -146,7 +146,7 @@ def test_rmsprop_of_the_original_code_starts_its_accumulators_at_one():
     for protocol, start in (('paper', 0.), ('original_code', 1.)):
         model = configure.load([f'protocol={protocol}', 'optimizer=rmsprop'])['model']
         variable = tf.Variable(np.zeros(3, np.float32))
-        optimizer = make_optimizer(model)
+        optimizer = make_optimizer(model, model['learning_rate'])
         optimizer.build([variable])
         optimizer.apply_gradients([(tf.constant(gradient), variable)])
         # TensorFlow 1's RMSPropOptimizer: ms = decay ms + (1 - decay) g^2, from `start`;

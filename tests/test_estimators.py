@@ -74,6 +74,42 @@ def test_reinforce_baseline_leaves_each_sample_out():
                                np.array([-3., -1.5, 4.5]) / 3, rtol=1e-6)
 
 
+def test_reinforce_with_several_samples_per_latent_is_unbiased():
+    """M = 4 samples of each of n latents (the logits of latent i are LOGITS shifted by
+    a constant, so that the exact gradient is the same for all), each sample's baseline
+    the other three of its latent."""
+    n, m = 50000, 4
+    logits = tf.Variable(np.tile(LOGITS, (n, 1)))
+    repeated = tf.tile(logits, [m, 1])  # sample-major: row j * n + i is sample j of latent i
+    bits = tf.cast(tf.random.stateless_uniform([m * n, 3], seed=(5, 6))
+                   < tf.sigmoid(repeated), tf.float32)
+    losses = tf.constant(F[(bits.numpy() @ [1, 2, 4]).astype(int)])
+    with tf.GradientTape() as tape:
+        log_probs = bernoulli_log_prob(bits, tf.tile(logits, [m, 1]))
+        surrogate = reinforce_surrogate(tf.reshape(losses, [m, n]), tf.reshape(log_probs, [m, n]))
+    terms = tape.gradient(surrogate, logits).numpy() * n  # one term per latent
+    estimate, standard_error = terms.mean(axis=0), terms.std(axis=0) / np.sqrt(n)
+    exact = exact_gradient()
+    assert np.all(np.abs(estimate - exact) <= 4 * standard_error), (estimate, exact,
+                                                                   standard_error)
+    assert np.all(standard_error < 0.02)
+
+
+def test_reinforce_baseline_leaves_out_each_sample_of_its_own_latent():
+    losses = tf.constant([[1., 2.], [3., 6.]])  # 2 samples (rows) of 2 latents (columns)
+    log_probs = tf.Variable(tf.zeros([2, 2]))
+    with tf.GradientTape() as tape:
+        surrogate = reinforce_surrogate(losses, log_probs)
+    # Latent 0: baselines 3, 1; latent 1: 6, 2.
+    expected = np.array([[-2., -4.], [2., 4.]])
+    np.testing.assert_allclose(tape.gradient(surrogate, log_probs).numpy(), expected / 4,
+                               rtol=1e-6)
+    with tf.GradientTape() as tape:
+        surrogate = reinforce_surrogate(losses, log_probs, normalize=True)
+    np.testing.assert_allclose(tape.gradient(surrogate, log_probs).numpy(),
+                               expected / expected.std() / 4, rtol=1e-5)
+
+
 def test_hard_gumbel_sample_is_one_with_the_probability_sigma_of_the_logits():
     n = 40000
     logits = tf.constant(np.tile(LOGITS, (n, 1)))
@@ -129,19 +165,21 @@ def test_settings_that_make_no_sense_are_refused(overrides, message):
 
 @pytest.mark.parametrize('estimator, grids', [
     ('reinforce', ['binary', 'preactivated']),
+    ('reinforce model.samples_per_latent=3 model.normalize_rewards=true model.output_bn=false',
+     ['binary', 'preactivated']),
     ('gumbel_sigmoid', ['raw', 'threshold', 'bernoulli']),
     ('straight_through_gumbel', ['binary', 'preactivated']),
 ])
 def test_each_estimator_trains_through_main(tmp_path, synthetic_data, estimator, grids):
     args = quick_run_args(synthetic_data, tmp_path, 'preset_g=mlp_bernoulli',
-                          f'model.gradient_estimator={estimator}', 'exp.exp_name=run')
+                          *f'model.gradient_estimator={estimator}'.split(), 'exp.exp_name=run')
     assert main.main(args) == 0
     rows = read_csv(tmp_path / 'run' / 'logs' / 'batch.csv')
     assert len(rows) == 3 and all(np.isfinite(float(row['g_loss'])) for row in rows)
     for grid in grids:
         assert (tmp_path / 'run' / 'samples' / f'step_000003_{grid}.png').is_file()
     config = json.loads((tmp_path / 'run' / 'config.json').read_text())
-    assert config['model']['gradient_estimator'] == estimator
+    assert config['model']['gradient_estimator'] == estimator.split()[0]
 
 
 def test_the_temperature_anneals_and_survives_a_resume(tmp_path, synthetic_data):
