@@ -34,7 +34,8 @@ import numpy as np
 from binarygan import UserError, fast, start_tensorflow
 from binarygan.data import MISSING_MNIST_HINT, read_mnist_file
 from binarygan.logs import CsvLog, replacing
-from reproduce import machine, read_rows, shown
+from experiments.records import machine, read_rows
+from experiments.statistics import shown
 from studies import Parser, command
 
 IMAGE_PIXELS, CLASSES = 784, 10

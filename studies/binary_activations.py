@@ -48,7 +48,8 @@ from binarygan.data import read_mnist_file
 from binarygan.estimators import bernoulli_log_prob, reinforce_surrogate
 from binarygan.lock import ExperimentLock
 from binarygan.logs import CsvLog, replacing
-from reproduce import machine, mean_and_spread, read_json, shown
+from experiments.records import machine, read_json
+from experiments.statistics import mean_and_spread, shown
 from studies import Parser, command
 
 STUDY = os.path.join('studies', 'binary_activations')

@@ -4,6 +4,8 @@ import os
 import shutil
 
 import reproduce
+from experiments.claims import verdicts
+from experiments.grid import RUNS as GRID_RUNS
 from conftest import mnist_mirror, read_csv
 
 RUNS = 'mlp_mlp_round,mlp_mlp_bernoulli'
@@ -98,7 +100,7 @@ def test_unknown_run_is_refused_in_one_line(tmp_path, capsys):
     assert reproduce.main(['--runs', 'mlp_mlp_ternary', '--exp-root', str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: unknown run 'mlp_mlp_ternary' of group grid; valid: "
-                   f"{', '.join(reproduce.RUNS)}"]
+                   f"{', '.join(GRID_RUNS)}"]
     assert reproduce.main(['--group', 'ways', '--runs', 'mlp_mlp_round',
                            '--exp-root', str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith(
@@ -128,7 +130,7 @@ def constructed_runs(fids, notched=('mlp_mlp_round',), seeds=None):
     """with_seeds()-like runs of every run with the given FIDs (``seeds``: {run: FIDs of
     more seeds}); 0.005-wide histograms with the bins at 0.5 empty where named."""
     runs = {}
-    for name in reproduce.RUNS:
+    for name in GRID_RUNS:
         counts = [0 if name in notched and i in (99, 100) else 10 for i in range(200)]
         histogram = {'bin_edges': [i / 200 for i in range(201)], 'counts': counts}
         real = name.endswith('_real')
@@ -151,40 +153,40 @@ def constructed_runs(fids, notched=('mlp_mlp_round',), seeds=None):
 
 
 def test_claims_get_verdicts_from_the_numbers():
-    fids = {name: 20. for name in reproduce.RUNS}
+    fids = {name: 20. for name in GRID_RUNS}
     fids.update(mlp_mlp_real=30., cnn_cnn_round=10., cnn_cnn_bernoulli=11., cnn_cnn_real=15.)
-    claims = reproduce.verdicts(constructed_runs(fids))
+    claims = verdicts(constructed_runs(fids))
     assert [verdict for _, verdict, _ in claims] == ['agrees'] * 5
     assert 'mlp_mlp_round 0.00, mlp_mlp_bernoulli 1.00' in claims[1][2]  # the notch ratios
 
     fids.update(mlp_mlp_bernoulli=45., wgan_mlp_mlp_round=60., cnn_cnn_round=25.,
                 cnn_cnn_bernoulli=50.)
-    claims = reproduce.verdicts(constructed_runs(fids, notched=()))
-    verdicts = [verdict for _, verdict, _ in claims]
-    assert verdicts[0] == 'partly agrees'  # one of four DBN/SBN pairs is within 1.5x
-    assert verdicts[1] == 'partly agrees (3 of 4 hold)'  # no notch for the DBNs
-    assert verdicts[2] == 'partly agrees'  # cnn_cnn_bernoulli 50 vs real threshold 15
-    assert verdicts[3] == 'partly agrees'  # WGAN far from WGAN-GP with DBNs only
-    assert verdicts[4] == 'partly agrees'  # the CNN beats the MLP with real values only
+    claims = verdicts(constructed_runs(fids, notched=()))
+    found = [verdict for _, verdict, _ in claims]
+    assert found[0] == 'partly agrees'  # one of four DBN/SBN pairs is within 1.5x
+    assert found[1] == 'partly agrees (3 of 4 hold)'  # no notch for the DBNs
+    assert found[2] == 'partly agrees'  # cnn_cnn_bernoulli 50 vs real threshold 15
+    assert found[3] == 'partly agrees'  # WGAN far from WGAN-GP with DBNs only
+    assert found[4] == 'partly agrees'  # the CNN beats the MLP with real values only
     assert 'mlp_mlp_round: FID 20.00 vs mlp_mlp_bernoulli: 45.00' in claims[0][2]
 
     # An FID lower by less than 5 % is no win: the real-valued CNN at 29 against 30.
     fids.update(cnn_cnn_real=29.)
-    claims = reproduce.verdicts(constructed_runs(fids))
+    claims = verdicts(constructed_runs(fids))
     assert claims[4][1] == 'does not agree'
     assert 'cnn_cnn_real: best FID 29.00 vs mlp_mlp_real: 30.00' in claims[4][2]
 
 
 def test_verdicts_count_a_difference_only_beyond_the_seed_spread():
-    fids = {name: 20. for name in reproduce.RUNS}
+    fids = {name: 20. for name in GRID_RUNS}
     fids.update(mlp_mlp_real=30., cnn_cnn_round=17., cnn_cnn_bernoulli=17., cnn_cnn_real=30.)
     # One seed each: the CNNs' 17 is 15 % below the MLPs' 20, a win.
-    assert reproduce.verdicts(constructed_runs(fids))[4][1] == 'partly agrees'
+    assert verdicts(constructed_runs(fids))[4][1] == 'partly agrees'
     # Seeds 14, 17, 20 against 19, 20, 21: means 17 and 20, standard deviations 3 and 1,
     # a difference of 3 within the spreads (4): no win, for DBNs and SBNs alike.
     seeds = {'cnn_cnn_round': [14., 20.], 'cnn_cnn_bernoulli': [14., 20.],
              'mlp_mlp_round': [19., 21.], 'mlp_mlp_bernoulli': [19., 21.]}
-    claim = reproduce.verdicts(constructed_runs(fids, seeds=seeds))[4]
+    claim = verdicts(constructed_runs(fids, seeds=seeds))[4]
     assert claim[1] == 'does not agree'
     assert 'cnn_cnn_round: best FID 17.00 ± 3.00 (3 seeds) vs mlp_mlp_round: 20.00 ± 1.00 ' \
         '(3 seeds)' in claim[2]
@@ -192,5 +194,5 @@ def test_verdicts_count_a_difference_only_beyond_the_seed_spread():
     # (seeds 8, 20, 32 and 28, 40, 52) the difference does not count.
     fids.update(mlp_mlp_bernoulli=40.)
     seeds = {'mlp_mlp_round': [8., 32.], 'mlp_mlp_bernoulli': [28., 52.]}
-    assert reproduce.verdicts(constructed_runs(fids))[0][1] == 'partly agrees'
-    assert reproduce.verdicts(constructed_runs(fids, seeds=seeds))[0][1] == 'agrees'
+    assert verdicts(constructed_runs(fids))[0][1] == 'partly agrees'
+    assert verdicts(constructed_runs(fids, seeds=seeds))[0][1] == 'agrees'

@@ -1,4 +1,4 @@
-"""The grid on Ray (reproduce.py --ray, ray_grid.py) on a two-run grid with tiny settings:
+"""The grid on Ray (reproduce.py --ray, on_ray.py) on a two-run grid with tiny settings:
 the same losses and report rows as the sequential grid, a killed worker's run retried
 and resumed, nothing finished redone, failures reported and not retried, and the
 one-line refusals."""
@@ -15,8 +15,9 @@ import time
 import pytest
 import ray
 
-import ray_grid
 import reproduce
+from experiments import grid, on_ray
+from experiments.report import RUN_TABLE_HEAD
 from conftest import ROOT, read_csv, write_synthetic_data
 from test_reproduce import RUNS, grid_args, modification_times
 
@@ -47,7 +48,7 @@ def logged(exp_dir):
 def run_table_rows(figs):
     """The rows of the runs in results.md's run table, without their wall time (the one
     cell that depends on how busy the machine was)."""
-    head = reproduce.RUN_TABLE_HEAD[0].strip('|').split('|')
+    head = RUN_TABLE_HEAD[0].strip('|').split('|')
     wall_time = [cell.strip() for cell in head].index('wall time (h)')
     rows = [line.strip('|').split('|') for line in (figs / 'results.md').read_text()
             .splitlines() if line.startswith(tuple(f'| {name} | I-II |'
@@ -66,15 +67,15 @@ def sequential(tmp_path_factory, classifier_dir):
 
 @pytest.fixture(scope='module')
 def local_ray():
-    """A local Ray instance of 2 CPUs in this process, for the tests that call ray_grid's
+    """A local Ray instance of 2 CPUs in this process, for the tests that call on_ray's
     functions (reproduce.py --ray starts and stops its own). Recent Rays end a lost
     worker's whole process group; not this one, so that a killed worker's main.py has to
-    end by itself (reproduce.die_with_parent), as under Rays that do not."""
+    end by itself (gan_run.die_with_parent), as under Rays that do not."""
     # Ray's driver installs its own SIGINT and SIGTERM handlers; the tests after these
     # (and their StopSignals) expect Python's.
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     ray.init(address='local', num_cpus=2, include_dashboard=False,
-             object_store_memory=ray_grid.LOCAL_OBJECT_STORE, logging_level=logging.WARNING,
+             object_store_memory=on_ray.LOCAL_OBJECT_STORE, logging_level=logging.WARNING,
              _system_config={'process_group_cleanup_enabled': False})
     yield ray
     ray.shutdown()
@@ -134,8 +135,9 @@ def gone(pid):
 
 def test_a_run_s_child_process_dies_with_the_process_that_started_it():
     # A parent that starts a long child as train_run starts main.py, then is killed outright.
-    code = ("import subprocess, sys, time, reproduce; child = subprocess.Popen([sys.executable, "
-            "'-c', 'import time; time.sleep(300)'], preexec_fn=reproduce.die_with_parent()); "
+    code = ("import subprocess, sys, time; from experiments import gan_run; "
+            "child = subprocess.Popen([sys.executable, "
+            "'-c', 'import time; time.sleep(300)'], preexec_fn=gan_run.die_with_parent()); "
             "print(child.pid, flush=True); time.sleep(300)")
     parent = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, stdout=subprocess.PIPE,
                               text=True)
@@ -179,7 +181,7 @@ def test_a_killed_worker_is_retried_and_resumes_with_the_losses_of_an_uninterrup
 
     killer = threading.Thread(target=kill_the_worker_after_the_first_checkpoint)
     killer.start()
-    status = ray_grid.run_runs(ray, reproduce.group_runs('grid', 'paper', [name]), 1,
+    status = on_ray.run_runs(ray, grid.group_runs('grid', 'paper', [name]), 1,
                                str(tmp_path / 'exp'), str(tmp_path / 'figs'), EPOCHS, 300,
                                overrides_of(args))
     killer.join()
@@ -206,7 +208,7 @@ def test_finished_runs_are_not_redone(tmp_path, sequential, classifier_dir, loca
     before = {name: {folder: modification_times(tmp_path / 'exp/paper' / name / folder)
                      for folder in ('checkpoints', 'eval', 'logs')} for name in names}
     capfd.readouterr()
-    status = ray_grid.run_runs(ray, reproduce.group_runs('grid', 'paper', names), 1,
+    status = on_ray.run_runs(ray, grid.group_runs('grid', 'paper', names), 1,
                                str(tmp_path / 'exp'), str(tmp_path / 'figs'), EPOCHS, 300,
                                overrides_of(ray_grid_args(tmp_path, data, classifier_dir)))
     out = capfd.readouterr().out
@@ -225,7 +227,7 @@ def test_failed_and_diverged_runs_are_reported_and_not_retried(
     _, data = sequential
     runs = [('paper', 'mlp_mlp_round', ['protocol=paper', 'model.learning_rate=1e30']),
             ('paper', 'mlp_mlp_bernoulli', ['protocol=paper', 'model.no_such_setting=1'])]
-    status = ray_grid.run_runs(ray, runs, 1, str(tmp_path / 'exp'), str(tmp_path / 'figs'),
+    status = on_ray.run_runs(ray, runs, 1, str(tmp_path / 'exp'), str(tmp_path / 'figs'),
                                EPOCHS, 300,
                                overrides_of(ray_grid_args(tmp_path, data, classifier_dir)))
     lines = [line for line in capfd.readouterr().out.splitlines() if line.startswith('ray: ')]
@@ -240,13 +242,13 @@ def test_failed_and_diverged_runs_are_reported_and_not_retried(
 
 
 def test_every_node_must_see_the_experiment_root(tmp_path, local_ray):
-    ray_grid.check_shared_root(ray, str(tmp_path / 'exp'))  # one node: it sees it
+    on_ray.check_shared_root(ray, str(tmp_path / 'exp'))  # one node: it sees it
     assert os.listdir(tmp_path / 'exp') == []  # and the marker is gone
     marker = tmp_path / 'marker'
     marker.write_text('a token')
-    unseen = ray_grid.nodes_not_seeing(ray, str(marker), 'another token')
+    unseen = on_ray.nodes_not_seeing(ray, str(marker), 'another token')
     assert len(unseen) == 1 and unseen[0].endswith(': another folder')
-    unseen = ray_grid.nodes_not_seeing(ray, str(tmp_path / 'missing'), 'a token')
+    unseen = on_ray.nodes_not_seeing(ray, str(tmp_path / 'missing'), 'a token')
     assert len(unseen) == 1 and unseen[0].endswith(': unreadable (No such file or directory)')
 
 
@@ -278,7 +280,7 @@ def test_ray_missing_or_unreachable_is_one_line_exit_2(tmp_path, monkeypatch, ca
 def test_the_sequential_grid_does_not_import_ray(tmp_path):
     code = ("import sys, reproduce; "
             f"assert reproduce.main(['--report-only', '--figs-dir', {str(tmp_path)!r}]) == 2; "
-            "assert 'ray' not in sys.modules and 'ray_grid' not in sys.modules")
+            "assert 'ray' not in sys.modules and 'experiments.on_ray' not in sys.modules")
     done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -1,14 +1,14 @@
-"""The experiment grid on Ray: ``python reproduce.py --ray [ADDRESS]`` (docs/ray.md).
+"""Running the GAN grid's runs side by side on Ray: ``python reproduce.py --ray [ADDRESS]``
+(docs/ray.md).
 
-Each run of the group is a Ray task that trains it with reproduce.train_run (main.py in a
+Each run of the group is a Ray task that trains it with gan_run.train_run (main.py in a
 child process, resuming from its latest checkpoint; a run trained long enough is skipped)
-and evaluates it with reproduce.evaluate_run; the driver then writes its record with
-reproduce.archive_run, so the records and the report are the same files as the sequential
-grid's. A run asks for one GPU where the cluster has GPUs, else --cpus-per-run CPUs.
+and evaluates it with gan_run.evaluate_run; the driver then writes its record with
+gan_run.archive_run, so the records and the report are the same files as in_order's. A run asks for one GPU where the cluster has GPUs, else --cpus-per-run CPUs.
 
 Faults: a worker killed or a node lost is a system failure, and Ray runs the task again
 (MAX_RETRIES times), which resumes the run from its latest checkpoint; a run that stops
-for another reason (bad input, a NaN loss: reproduce.GridError, or a diverged run) is
+for another reason (bad input, a NaN loss: gan_run.GridError, or a diverged run) is
 reported and not retried.
 
 Ray is an optional dependency (requirements-ray.txt): this module imports it only inside
@@ -70,21 +70,21 @@ def run_task(folder, name, exp_root, epochs, num_samples, overrides, progress):
     run's processes see the environment as main.py does without Ray (TensorFlow's thread
     pools as on the machine: setting them for the CPUs Ray gave changes the numbers)."""
     import ray
-    import reproduce
+    from experiments import gan_run
 
     label = f'{folder}/{name}'
     ray.get(progress.started.remote(label, socket.gethostname()))
     exp_dir = os.path.join(exp_root, folder, name)
-    done = len(reproduce.read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
+    done = len(gan_run.read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
     start = time.time()
     result = {'host': socket.gethostname(), 'epochs_before': done,
               'checkpoint_before': os.path.exists(os.path.join(exp_dir, 'checkpoints',
                                                                'checkpoint'))}
     try:
-        if not reproduce.train_run(folder, name, exp_root, epochs, overrides):
+        if not gan_run.train_run(folder, name, exp_root, epochs, overrides):
             return dict(result, status='diverged', seconds=time.time() - start)
-        reproduce.evaluate_run(exp_dir, num_samples, label)
-    except reproduce.GridError as e:  # bad input, a stopped main.py: reported, not retried
+        gan_run.evaluate_run(exp_dir, num_samples, label)
+    except gan_run.GridError as e:  # bad input, a stopped main.py: reported, not retried
         return dict(result, status='failed', message=str(e), exit=e.status)
     return dict(result, status='finished', seconds=time.time() - start)
 
@@ -219,9 +219,7 @@ def run_runs(ray, runs, cpus_per_run, exp_root, figs_dir, epochs, num_samples, o
 def finish(ray, ref, folder, name, exp_root, figs_dir, epochs):
     """(outcome, progress line, exit status) of a run whose task ended; a finished run's
     record is written (by this process: its --figs-dir)."""
-    # The module's own functions (under `python reproduce.py`, a second copy of the module
-    # beside __main__: they hold no state).
-    from reproduce import archive_run
+    from experiments.gan_run import archive_run
     try:
         result = ray.get(ref)
     except ray.exceptions.RayTaskError as e:  # a bug: the task raised
@@ -267,5 +265,5 @@ def run_grid_on_ray(runs, address, cpus_per_run, exp_root, figs_dir, epochs, num
                         overrides)
     finally:
         # Also on Ctrl-C: a local Ray stops with its workers; a cluster ends this job's
-        # workers. Their main.py processes die with them (reproduce.die_with_parent).
+        # workers. Their main.py processes die with them (gan_run.die_with_parent).
         ray.shutdown()

@@ -1,0 +1,54 @@
+"""What the experiments' command lines share: one line for bad input, exit statuses, and
+the parsing of comma-separated names and seeds."""
+import argparse
+import sys
+
+from binarygan import Diverged, UserError
+
+# Exit statuses of reproduce.py and the studies (docs/ray.md lists them).
+DONE, BAD_INPUT, DIVERGED, INTERRUPTED = 0, 2, 3, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """Its errors are one line, as every other bad input."""
+
+    def error(self, message):
+        raise UserError(message)
+
+
+def command(run):
+    """Exit status of ``run()``: 0 done (or the status it returns), 2 bad input, 3 a loss
+    became NaN or infinite, 130 interrupted; the errors in one line on stderr."""
+    try:
+        return run() or DONE
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return BAD_INPUT
+    except Diverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return DIVERGED
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return INTERRUPTED
+
+
+def names(text, valid, what):
+    """The comma-separated names of ``text`` (all of ``valid`` when empty); UserError for
+    one not in ``valid``."""
+    chosen = list(dict.fromkeys(name for name in (text or '').split(',') if name))
+    unknown = [name for name in chosen if name not in valid]
+    if unknown:
+        raise UserError(f"unknown {what} {unknown[0]!r}; valid: {', '.join(valid)}")
+    return chosen or list(valid)
+
+
+def seeds(text, option='--seeds'):
+    """Distinct integers from 0, comma-separated; UserError otherwise."""
+    try:
+        values = [int(value) for value in text.split(',')]
+    except ValueError:
+        values = [-1]
+    if any(value < 0 for value in values) or len(set(values)) != len(values):
+        raise UserError(f"{option} takes distinct integers from 0 separated by commas, "
+                        f"not {text!r}")
+    return values

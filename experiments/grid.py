@@ -1,0 +1,179 @@
+"""The GAN grid's runs as data, in groups: the paper's grid under either protocol, the
+ablation that tells the protocols apart, more seeds, other ways to train binary outputs,
+and issue 39's fair race between them. ``group_runs`` lists a group's runs as (folder,
+run, main.py's settings); a new experiment is a new group here."""
+
+# (run, experiment, G preset, D preset, objective, optimizer): the paper's settings;
+# run names as in the original README's figs/.
+GRID = [
+    ('mlp_mlp_round', 'I-II', 'mlp_round', 'mlp', 'wgan-gp', 'adam'),
+    ('mlp_mlp_bernoulli', 'I-II', 'mlp_bernoulli', 'mlp', 'wgan-gp', 'adam'),
+    ('mlp_mlp_real', 'I-II', 'mlp_real', 'mlp', 'wgan-gp', 'adam'),
+    ('gan_mlp_mlp_round', 'III', 'mlp_round', 'mlp_bn', 'gan', 'adam'),
+    ('gan_mlp_mlp_bernoulli', 'III', 'mlp_bernoulli', 'mlp_bn', 'gan', 'adam'),
+    ('wgan_mlp_mlp_round', 'III', 'mlp_round', 'mlp', 'wgan', 'rmsprop'),
+    ('wgan_mlp_mlp_bernoulli', 'III', 'mlp_bernoulli', 'mlp', 'wgan', 'rmsprop'),
+    ('cnn_cnn_round', 'IV', 'cnn_round', 'cnn', 'wgan-gp', 'adam'),
+    ('cnn_cnn_bernoulli', 'IV', 'cnn_bernoulli', 'cnn', 'wgan-gp', 'adam'),
+    ('cnn_cnn_real', 'IV', 'cnn_real', 'cnn', 'wgan-gp', 'adam'),
+]
+RUNS = {run[0]: run for run in GRID}
+# Other ways to train a generator with binary outputs than the paper's (issue 20), on its
+# MLP benchmark, protocol 'paper': (run, way, G preset, D preset, objective, optimizer,
+# overrides). The paper's own ways (the sigmoid-adjusted estimator with DBNs and SBNs, and
+# the real-valued model) are the grid's mlp_mlp_* runs. The score-function ways (REINFORCE,
+# BGAN) keep the slope at 1: annealing it is a straight-through trick, and it would only
+# sharpen the distribution they sample. BGAN as its authors train it: Adam with beta2
+# 0.999, one discriminator step per generator step, no batch normalization in D.
+WAYS = [
+    ('straight_through', 'straight-through (identity), SBNs', 'mlp_bernoulli', 'mlp',
+     'wgan-gp', 'adam', ['model.gradient_estimator=straight_through']),
+    ('reinforce', 'REINFORCE, leave-one-out baseline', 'mlp_bernoulli', 'mlp', 'wgan-gp',
+     'adam', ['model.gradient_estimator=reinforce', 'train.slope_annealing_rate=1.0']),
+    ('gumbel_sigmoid', 'Gumbel-sigmoid (relaxed samples)', 'mlp_bernoulli', 'mlp',
+     'wgan-gp', 'adam', ['model.gradient_estimator=gumbel_sigmoid']),
+    ('straight_through_gumbel', 'straight-through Gumbel', 'mlp_bernoulli', 'mlp',
+     'wgan-gp', 'adam', ['model.gradient_estimator=straight_through_gumbel']),
+    ('bgan', 'Boundary-Seeking GAN, 20 samples per latent', 'mlp_bernoulli', 'mlp', 'bgan',
+     'adam', ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
+              'train.slope_annealing_rate=1.0']),
+]
+WAY_RUNS = {run[0]: run for run in WAYS}
+# The paper's ways in the comparison: (folder, run, way).
+PAPER_WAYS = [('paper', 'mlp_mlp_round', 'sigmoid-adjusted straight-through, DBNs (paper)'),
+              ('paper', 'mlp_mlp_bernoulli', 'sigmoid-adjusted straight-through, SBNs (paper)'),
+              ('paper', 'mlp_mlp_real', 'real-valued, binarized at test time (paper)')]
+# The ablation that separates the protocols' two differences for WGAN-GP runs (where
+# RMSProp's start plays no part): {(batch normalization, slope): (folder, overrides)}.
+# Two of its cells are the protocols' own runs.
+ABLATION_CELLS = {
+    ('batch', 'annealed'): ('paper', ['protocol=paper']),
+    ('batch', 'fixed'): ('ablation/bn_batch-slope_fixed',
+                         ['protocol=paper', 'train.slope_annealing_rate=1.0']),
+    ('affine', 'annealed'): ('ablation/bn_affine-slope_annealed',
+                             ['protocol=paper', 'model.bn_mode=affine']),
+    ('affine', 'fixed'): ('original_code', ['protocol=original_code']),
+}
+ABLATION_RUNS = ['mlp_mlp_round', 'cnn_cnn_round', 'mlp_mlp_bernoulli', 'cnn_cnn_bernoulli']
+# More seeds of the comparisons behind claims 1 (DBNs vs SBNs) and 5 (CNNs vs MLPs).
+SEED_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli', 'cnn_cnn_round', 'cnn_cnn_bernoulli']
+EXTRA_SEEDS = (1, 2)
+# Issue 39's fair race between the ways to train binary outputs. Each way as its authors
+# run it: (run, way, output neurons, objective, overrides). The straight-through ways
+# anneal the slope (the paper's protocol); the score-function ways keep it at 1 (their
+# authors have none); BGAN takes its discriminator's and generator's steps together
+# (one each), Adam beta2 0.999, as both of its references.
+SCORE_FUNCTION_SLOPE = 'train.slope_annealing_rate=1.0'
+BGAN_SCHEDULE = ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
+                 SCORE_FUNCTION_SLOPE]
+RACE_WAYS = [
+    ('sigmoid_adjusted_dbn', 'sigmoid-adjusted straight-through, DBNs (Dong & Yang)', 'round',
+     'wgan-gp', []),
+    ('sigmoid_adjusted_sbn', 'sigmoid-adjusted straight-through, SBNs (Dong & Yang)',
+     'bernoulli', 'wgan-gp', []),
+    ('real_valued', 'real-valued, binarized at test time', 'real', 'wgan-gp', []),
+    ('straight_through', 'plain straight-through, SBNs', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=straight_through']),
+    ('gumbel_sigmoid', 'Gumbel-sigmoid (relaxed samples)', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=gumbel_sigmoid']),
+    ('straight_through_gumbel', 'straight-through Gumbel', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=straight_through_gumbel']),
+    ('reinforce', 'REINFORCE, 1 sample per latent, the batch as baseline', 'bernoulli',
+     'wgan-gp', ['model.gradient_estimator=reinforce', SCORE_FUNCTION_SLOPE]),
+    ('reinforce_multi', 'REINFORCE, 20 samples per latent, leave-one-out among them, '
+     'normalized rewards', 'bernoulli', 'wgan-gp',
+     ['model.gradient_estimator=reinforce', 'model.samples_per_latent=20',
+      'model.normalize_rewards=true', SCORE_FUNCTION_SLOPE]),
+    ('bgan', 'Boundary-Seeking GAN, 20 samples per latent (Hjelm et al.)', 'bernoulli', 'bgan',
+     BGAN_SCHEDULE),
+]
+RACE_WAY_RUNS = {way[0]: way for way in RACE_WAYS}
+# The two races' networks: the paper's MLPs without batch normalization on the output
+# logits (which caps how far a pixel's mean logit moves), and seed 003's DCGAN-like CNN
+# (kklemon/bgan-pytorch: its z of 64 and PyTorch's initialization; BGAN with its mean
+# log-likelihood; MNIST's 28x28 padded to its 32x32). Seed 003's BGAN as it runs is the
+# CNN race's BGAN (Adam 1e-4 (0.5, 0.999) for both networks, M = 20, steps together).
+RACES = {
+    'mlp': {'g': 'mlp', 'd': 'mlp', 'overrides': ['model.output_bn=false'], 'bgan': []},
+    'cnn': {'g': 'dcgan', 'd': 'dcgan',
+            'overrides': ['model.z_dim=64', 'model.weight_init=torch_default'],
+            'bgan': ['model.log_likelihood=mean']},
+}
+RACE_LEARNING_RATES = (3e-5, 1e-4, 3e-4)  # G's, around every author's 1e-4
+RACE_SEEDS = (0, 1, 2)
+# Each way's G learning rate in the races, the best of the sweep (race_sweep); a way not
+# here keeps its authors' 1e-4.
+RACE_LEARNING_RATE = {}
+# The ways of each race: all on the MLP; on the CNN the paper's, BGAN and the best other.
+RACE_GROUP_WAYS = {'mlp': list(RACE_WAY_RUNS), 'cnn': ['sigmoid_adjusted_dbn', 'bgan']}
+# Section 1 of issue 39: why the ways row's BGAN and REINFORCE drew noise. Each on the
+# paper's MLP as that row ran it, without batch normalization on the output logits, and
+# with slope annealing: {variant: overrides}.
+CAUSE_VARIANTS = {'as_the_ways_row': [], 'output_bn_off': ['model.output_bn=false'],
+                  'slope_annealed': ['train.slope_annealing_rate=1.1']}
+CAUSE_RUNS = {'bgan': ('bgan', BGAN_SCHEDULE),
+              'reinforce': ('wgan-gp', ['model.gradient_estimator=reinforce',
+                                        SCORE_FUNCTION_SLOPE])}
+GROUPS = ('grid', 'ablation', 'seeds', 'ways', 'cause', 'seed003', 'race_sweep', 'race_mlp',
+          'race_cnn')
+# Each group's epochs when --epochs is not given.
+GROUP_EPOCHS = {'cause': 5, 'race_sweep': 3}
+
+
+def preset_settings(preset_g, preset_d, gan_type, optimizer):
+    return [f'preset_g={preset_g}', f'preset_d={preset_d}', f'gan_type={gan_type}',
+            f'optimizer={optimizer}']
+
+
+def race_way(race, name, learning_rate=None):
+    """main.py's settings of a way of RACE_WAYS in a race of RACES."""
+    _, _, neurons, gan_type, overrides = RACE_WAY_RUNS[name]
+    networks = RACES[race]
+    settings = preset_settings(f"{networks['g']}_{neurons}", networks['d'], gan_type, 'adam')
+    settings += ['protocol=paper', *networks['overrides'], *overrides]
+    if gan_type == 'bgan':
+        settings += networks['bgan']
+    if learning_rate is not None:
+        settings.append(f'model.generator_learning_rate={learning_rate:g}')
+    return settings
+
+
+def group_runs(group, protocol, names):
+    """[(folder, run, main.py settings)] of a group, for the runs ``names`` (None: its
+    own)."""
+    if group == 'grid':
+        return [(protocol, name, [*preset_settings(*RUNS[name][2:]), f'protocol={protocol}'])
+                for name in names or RUNS]
+    if group == 'ablation':
+        return [(folder, name, [*preset_settings(*RUNS[name][2:]), *overrides])
+                for name in names or ABLATION_RUNS
+                for folder, overrides in ABLATION_CELLS.values()]
+    if group == 'ways':
+        return [('ways', name, [*preset_settings(*WAY_RUNS[name][2:6]), 'protocol=paper',
+                                *WAY_RUNS[name][-1]])
+                for name in names or WAY_RUNS]
+    if group == 'cause':
+        return [(f'cause/{variant}', name,
+                 [*preset_settings('mlp_bernoulli', 'mlp', CAUSE_RUNS[name][0], 'adam'),
+                  'protocol=paper', *CAUSE_RUNS[name][1], *overrides])
+                for name in names or CAUSE_RUNS for variant, overrides in CAUSE_VARIANTS.items()]
+    if group == 'seed003':  # seed 003's BGAN on its own terms: the CNN race's, seed 0
+        return [('race/cnn/seed0', 'bgan', [*race_way('cnn', 'bgan'), 'seed=0'])]
+    if group == 'race_sweep':
+        return [(f'race/sweep/lr{rate:g}', name, race_way('mlp', name, rate))
+                for name in names or RACE_WAY_RUNS for rate in RACE_LEARNING_RATES]
+    if group in ('race_mlp', 'race_cnn'):
+        race = group.split('_')[1]
+        return [(f'race/{race}/seed{seed}', name,
+                 [*race_way(race, name, RACE_LEARNING_RATE.get(name)), f'seed={seed}'])
+                for seed in RACE_SEEDS for name in names or RACE_GROUP_WAYS[race]]
+    return [(f'{protocol}/seed{seed}', name, [*preset_settings(*RUNS[name][2:]),
+                                              f'protocol={protocol}', f'seed={seed}'])
+            for name in names or SEED_RUNS for seed in EXTRA_SEEDS]
+
+
+def group_names(group):
+    """The runs a group offers to --runs."""
+    return {'ways': WAY_RUNS, 'cause': CAUSE_RUNS, 'seed003': ['bgan'],
+            'race_sweep': RACE_WAY_RUNS, 'race_mlp': RACE_WAY_RUNS,
+            'race_cnn': RACE_WAY_RUNS}.get(group, RUNS)
