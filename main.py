@@ -16,9 +16,8 @@ import os
 import shlex
 import sys
 
-from binarygan import Diverged, Interrupted, UserError, configure, fast, start_tensorflow
-
-EXIT_BAD_INPUT, EXIT_DIVERGED = 2, 3
+from binarygan import configure, fast, start_tensorflow
+from binarygan.exit_status import exit_status
 
 
 def main(argv=None, set_threads=False):
@@ -28,7 +27,8 @@ def main(argv=None, set_threads=False):
     if argv and argv[0] in ('-h', '--help'):
         print(__doc__.strip())
         return 0
-    try:
+
+    def train():
         config = configure.load(argv)
         os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
         fast.set_cpu_options()
@@ -38,20 +38,7 @@ def main(argv=None, set_threads=False):
         if set_threads:
             set_cpu_threads(batch_parts(config['model'], config['train']))
         run(config, ['python', 'main.py', *argv])
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except Diverged as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_DIVERGED
-    except Interrupted as e:
-        print(f"{e}; resume with: {shlex.join(['python', 'main.py', *argv])}", file=sys.stderr)
-        return 128 + e.signum
-    except KeyboardInterrupt:  # before training started, or a second Ctrl-C
-        print("interrupted; rerun the same command to resume from the latest checkpoint",
-              file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(train, f"resume with: {shlex.join(['python', 'main.py', *argv])}")
 
 
 if __name__ == '__main__':

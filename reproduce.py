@@ -25,28 +25,25 @@ import sys
 
 from binarygan.configure import PROTOCOLS
 from experiments import gan_run
-from experiments.cli import BAD_INPUT, INTERRUPTED
-from experiments.grid import GROUP_EPOCHS, GROUPS, RUNS, WAY_RUNS, group_names, group_runs
+from binarygan.exit_status import BAD_INPUT, INTERRUPTED
+from experiments.grid import GROUPS, RUNS, WAY_RUNS
 from experiments.in_order import run_in_order
 from experiments.records import RECORDS
 from experiments.report import report
 
 
-def main(argv=None):
+def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--protocol', default='paper', choices=list(PROTOCOLS),
                         help="the protocol of the grid and the seeds (default: paper)")
-    parser.add_argument('--group', default='grid', choices=GROUPS,
-                        help="grid: the paper's ten runs; ablation: batch normalization x "
-                             "slope annealing; seeds: seeds 1 and 2 of the runs behind claims "
-                             "1 and 5; ways: the other ways to train binary outputs; cause, "
-                             "seed003, race_sweep, race_mlp, race_cnn: the fair race between "
-                             "them (docs/race.md)")
-    parser.add_argument('--runs', help="comma-separated runs of the group (default: all): " +
-                        ', '.join(RUNS) + "; of the ways: " + ', '.join(WAY_RUNS))
+    parser.add_argument('--group', default='grid', choices=list(GROUPS),
+                        help='; '.join(f"{name}: {group.description}"
+                                       for name, group in GROUPS.items()))
+    parser.add_argument('--runs', help="comma-separated runs of the group (default: all of "
+                        "them); an unknown one is refused with the group's list")
     parser.add_argument('--epochs', type=int,
-                        help="epochs per run (default: 20; the cause group 5, the race's "
-                             "sweep 3)")
+                        help="epochs per run (default: the group's, 20 but where its "
+                             "description says)")
     parser.add_argument('--num-samples', type=int, default=10000,
                         help="samples per final evaluation")
     parser.add_argument('--exp-root', default=os.path.join('exp', 'reproduction'))
@@ -66,10 +63,16 @@ def main(argv=None):
     if args.ray and '=' in args.ray:  # `--ray key=value ...`: an override, not an address
         args.overrides.insert(0, args.ray)
         args.ray = 'local'
+    return args
+
+
+def main(argv=None):
+    args = parse_arguments(argv)
     names = args.runs.split(',') if args.runs else None
-    valid = group_names(args.group)
+    group = GROUPS[args.group]
+    valid = list(group.names_offered)
     if args.epochs is None:
-        args.epochs = GROUP_EPOCHS.get(args.group, 20)
+        args.epochs = group.epochs
     unknown = [name for name in names or [] if name not in valid]
     if unknown:
         print(f"error: unknown run {unknown[0]!r} of group {args.group}; valid: "
@@ -80,7 +83,7 @@ def main(argv=None):
               "--cpus-per-run at least 1", file=sys.stderr)
         return BAD_INPUT
     exp_root, figs_dir = os.path.abspath(args.exp_root), os.path.abspath(args.figs_dir)
-    runs = group_runs(args.group, args.protocol, names)
+    runs = group.runs(args.protocol, names)
     failed = 0  # with --ray: the first failed run's exit status, after the report
     try:
         if not args.report_only and args.ray:

@@ -1,46 +1,19 @@
 """The BinaryGAN model: the networks, their optimizers, the critic step and the
-generator step, and the compiled training iteration."""
+generator step (iteration.py compiles them into one training iteration)."""
 import keras
 import tensorflow as tf
 
-from binarygan import UserError
 from binarygan.configure import critic_couples_samples
 from binarygan.fast.critic import FastCritic
 from binarygan.fast.parts import generator_logits_in_parts
 from binarygan.fast.policy import batch_parts, uses_xla
-from binarygan.networks import build_network
+from binarygan.networks import build_networks
 from binarygan.estimators import ESTIMATORS, bernoulli_log_prob
 from binarygan.generator_gradients import for_estimator
+from binarygan.iteration import training_iteration
 from binarygan.neurons import output_neurons
 from binarygan.objectives import OBJECTIVES, gradient_penalty
-
-
-class RMSprop(keras.optimizers.RMSprop):
-    """Keras's RMSprop (the update of TensorFlow 1's RMSPropOptimizer) with its running
-    means of squared gradients starting at ``initial_accumulator``: 0 in Keras, 1 in
-    TensorFlow 1, whose first steps are therefore smaller."""
-
-    def __init__(self, *args, initial_accumulator=0., **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial_accumulator = initial_accumulator
-
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        for velocity in self._velocities:
-            velocity.assign(tf.fill(velocity.shape, self.initial_accumulator))
-
-
-def make_optimizer(model_config, learning_rate):
-    if model_config['optimizer'] == 'adam':
-        return keras.optimizers.Adam(
-            learning_rate, beta_1=model_config['beta1'],
-            beta_2=model_config['beta2'], epsilon=model_config['epsilon'])
-    return RMSprop(
-        learning_rate, rho=model_config['rmsprop_decay'],
-        momentum=model_config['rmsprop_momentum'], epsilon=model_config['epsilon'],
-        initial_accumulator=model_config['rmsprop_initial_accumulator'])
+from binarygan.optimizers import make_optimizer
 
 
 class Critic:
@@ -64,11 +37,7 @@ class Critic:
 
 class BinaryGAN:
     """A generator with binary (or sigmoid) output neurons, a critic, their optimizers,
-    the slope of the binary neurons and the random streams of training and sampling.
-
-    ``iteration_function`` compiles one training iteration: all critic steps and the
-    generator step as one call.
-    """
+    the slope of the binary neurons and the random streams of training and sampling."""
 
     def __init__(self, model_config, train_config, seed):
         mc = model_config
@@ -97,18 +66,7 @@ class BinaryGAN:
         self.jit = uses_xla(mc, train_config)
 
         keras.utils.set_random_seed(seed)  # weight initialization
-        self.generator = build_network(mc['net_g'], (self.z_dim,), 'generator', fast,
-                                       mc['weight_init'])
-        self.discriminator = build_network(mc['net_d'], mc['image_shape'], 'discriminator',
-                                           fast, mc['weight_init'])
-        if self.generator.output_shape[1:] != tuple(mc['image_shape']):
-            raise UserError(f"the generator (model.net_g) gives shape "
-                            f"{self.generator.output_shape[1:]}, not the images' "
-                            f"{tuple(mc['image_shape'])}")
-        if self.discriminator.output_shape[1:] != (1,):
-            raise UserError(f"the discriminator (model.net_d) gives shape "
-                            f"{self.discriminator.output_shape[1:]}, not one score per image: "
-                            "end it with ('dense', 1, None, None) after a reshape to a vector")
+        self.generator, self.discriminator = build_networks(mc, fast)
         self.critic = (FastCritic(self.discriminator, self.batch_norm_in_training,
                                   critic_couples_samples(mc), self.parts) if fast
                        else Critic(self.discriminator, self.batch_norm_in_training))
@@ -201,74 +159,10 @@ class BinaryGAN:
                                                      self.generator.trainable_variables))
         return loss
 
-    def joint_step(self, real, z):
-        """BGAN's discriminator and generator steps from the same samples, as both of its
-        references take them: the generator's logits once, then one pass of the
-        discriminator over the real images and the M samples of each latent; the
-        generator descends the samples' log-likelihoods weighed by their normalized
-        importance weights. Returns (the discriminator's loss, the generator's)."""
-        with tf.GradientTape(persistent=True) as tape:
-            logits = self.samples_of_each(self.generator_logits(z, True))
-            fake, _ = self.output_layer(logits, self.rng)
-            real_scores, fake_scores = self.critic.scores(real, fake)
-            d_loss = self.objective.critic_loss(real_scores, fake_scores)
-            shape = [self.samples_per_latent, self.batch_size]
-            g_loss, effective_sample_size = self.objective.generator_loss(
-                tf.reshape(fake_scores, shape),
-                tf.reshape(self.log_likelihood(fake, logits), shape))
-        self.apply_critic_gradients(tape.gradient(d_loss,
-                                                  self.discriminator.trainable_variables))
-        self.apply_generator_gradients(tape.gradient(g_loss,
-                                                     self.generator.trainable_variables))
-        self.effective_sample_size.assign(effective_sample_size)
-        return d_loss, g_loss
-
     # -- one iteration -------------------------------------------------------
     def iteration_function(self, sampler):
-        """The compiled training iteration on the batches of ``sampler``
-        (data.BatchSampler): ``(n_critic, batch_index)`` -> (the critic steps' losses,
-        the generator's loss, the last gradient penalty): ``n_critic`` critic steps, then
-        one generator step, on batch ``batch_index`` of the epoch's permutation; BGAN's
-        last critic step and the generator step are its joint step."""
-        critic_step = tf.function(self.critic_step, jit_compile=self.jit)
-        generator_step = tf.function(self.generator_step, jit_compile=self.jit)
-        joint_step = tf.function(self.joint_step, jit_compile=self.jit)
-        joint = self.objective.boundary_seeking
-        generator_logits = tf.function(lambda z: self.generator_logits(z, True),
-                                       jit_compile=self.jit)
-
-        def random_batch():
-            """Images and generator logits for a critic step with a batch of its own."""
-            real = sampler.random_batch()
-            return real, generator_logits(self.rng.normal([self.batch_size, self.z_dim]))
-
-        def steps(n_critic, real, z):
-            if not self.fresh_batch_per_critic_step:
-                # The generator does not change during the critic steps: its logits
-                # once (stochastic neurons still draw anew at every step).
-                logits = generator_logits(z)
-            d_losses = tf.TensorArray(tf.float32, size=n_critic)
-            penalty = tf.constant(0.)
-            for i in tf.range(n_critic - 1 if joint else n_critic):
-                if self.fresh_batch_per_critic_step:
-                    d_loss, penalty = critic_step(*random_batch())
-                else:
-                    d_loss, penalty = critic_step(real, logits)
-                d_losses = d_losses.write(i, d_loss)
-            if joint:
-                d_loss, g_loss = joint_step(real, z)
-                d_losses = d_losses.write(n_critic - 1, d_loss)
-            else:
-                g_loss = generator_step(z)
-            return d_losses.stack(), g_loss, penalty
-        # The images stay outside XLA: it would pass all of them to every call.
-        steps = tf.function(steps, jit_compile=self.jit)
-
-        @tf.function
-        def iteration(n_critic, batch_index):
-            real = sampler.batch(batch_index)
-            return steps(n_critic, real, self.rng.normal([self.batch_size, self.z_dim]))
-        return iteration
+        """iteration.training_iteration of this model on the batches of ``sampler``."""
+        return training_iteration(self, sampler)
 
     def weights_are_finite(self):
         return all(bool(tf.reduce_all(tf.math.is_finite(variable)))

@@ -1,8 +1,9 @@
 """How the generator's step gets its gradient through the output neurons, one function per
 kind of way, chosen once from model.gradient_estimator (``for_estimator``). Each runs
 inside the step's gradient tape on the model and a batch of noise and returns (the loss
-to log, the loss whose gradient the generator descends). BGAN's way is not here: its
-generator and discriminator take their steps together (BinaryGAN.joint_step)."""
+to log, the loss whose gradient the generator descends). BGAN's discriminator and
+generator take their steps together (``boundary_seeking``), in place of the last critic
+step and the generator step."""
 import tensorflow as tf
 
 from binarygan.estimators import ESTIMATORS, reinforce_surrogate
@@ -27,6 +28,29 @@ def score_function(gan, z):
     return tf.reduce_mean(losses), reinforce_surrogate(
         tf.reshape(losses, groups), tf.reshape(gan.log_likelihood(fake, logits), groups),
         gan.normalize_rewards)
+
+
+def boundary_seeking(gan, real, z):
+    """BGAN: its discriminator's and generator's steps from the same samples, as both of
+    its references take them: the generator's logits once, then one pass of the
+    discriminator over the real images and the M samples of each latent; the
+    generator descends the samples' log-likelihoods weighed by their normalized
+    importance weights. Returns (the discriminator's loss, the generator's)."""
+    with tf.GradientTape(persistent=True) as tape:
+        logits = gan.samples_of_each(gan.generator_logits(z, True))
+        fake, _ = gan.output_layer(logits, gan.rng)
+        real_scores, fake_scores = gan.critic.scores(real, fake)
+        d_loss = gan.objective.critic_loss(real_scores, fake_scores)
+        shape = [gan.samples_per_latent, gan.batch_size]
+        g_loss, effective_sample_size = gan.objective.generator_loss(
+            tf.reshape(fake_scores, shape),
+            tf.reshape(gan.log_likelihood(fake, logits), shape))
+    gan.apply_critic_gradients(tape.gradient(d_loss,
+                                              gan.discriminator.trainable_variables))
+    gan.apply_generator_gradients(tape.gradient(g_loss,
+                                                 gan.generator.trainable_variables))
+    gan.effective_sample_size.assign(effective_sample_size)
+    return d_loss, g_loss
 
 
 def for_estimator(name):

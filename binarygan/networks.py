@@ -98,6 +98,25 @@ def build_network(spec, input_shape, name, fast=True, weight_init='truncated_nor
     return model
 
 
+def build_networks(model_config, fast):
+    """(generator, discriminator) of model.net_g and model.net_d, UserError unless the
+    generator makes images of model.image_shape and the discriminator one score each."""
+    mc = model_config
+    generator = build_network(mc['net_g'], (mc['z_dim'],), 'generator', fast,
+                              mc['weight_init'])
+    discriminator = build_network(mc['net_d'], mc['image_shape'], 'discriminator', fast,
+                                  mc['weight_init'])
+    if generator.output_shape[1:] != tuple(mc['image_shape']):
+        raise UserError(f"the generator (model.net_g) gives shape "
+                        f"{generator.output_shape[1:]}, not the images' "
+                        f"{tuple(mc['image_shape'])}")
+    if discriminator.output_shape[1:] != (1,):
+        raise UserError(f"the discriminator (model.net_d) gives shape "
+                        f"{discriminator.output_shape[1:]}, not one score per image: "
+                        "end it with ('dense', 1, None, None) after a reshape to a vector")
+    return generator, discriminator
+
+
 def count_params(model):
     """Number of trainable parameters."""
     return int(sum(math.prod(v.shape) for v in model.trainable_weights))

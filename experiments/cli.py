@@ -1,35 +1,14 @@
-"""What the experiments' command lines share: one line for bad input, exit statuses, and
-the parsing of comma-separated names and seeds."""
+"""What the experiments' command lines share: one line for bad input (exit statuses:
+binarygan/exit_status.py), and the parsing of comma-separated names and seeds."""
 import argparse
-import sys
 
-from binarygan import Diverged, UserError
-
-# Exit statuses of reproduce.py and the studies (docs/ray.md lists them).
-DONE, BAD_INPUT, DIVERGED, INTERRUPTED = 0, 2, 3, 130
-
+from binarygan import UserError
 
 class Parser(argparse.ArgumentParser):
     """Its errors are one line, as every other bad input."""
 
     def error(self, message):
         raise UserError(message)
-
-
-def command(run):
-    """Exit status of ``run()``: 0 done (or the status it returns), 2 bad input, 3 a loss
-    became NaN or infinite, 130 interrupted; the errors in one line on stderr."""
-    try:
-        return run() or DONE
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return BAD_INPUT
-    except Diverged as e:
-        print(f"error: {e}", file=sys.stderr)
-        return DIVERGED
-    except KeyboardInterrupt:
-        print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return INTERRUPTED
 
 
 def names(text, valid, what):

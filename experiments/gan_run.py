@@ -95,34 +95,55 @@ def evaluate_run(exp_dir, num_samples, label):
         raise GridError(f"[{label}] evaluation stopped with status {status}", status)
 
 
+def training_by_epoch(batch_rows):
+    """Per epoch (partial ones too), the means of the batch log's losses, the norm of the
+    generator's gradient and BGAN's effective sample size where logged."""
+    by_epoch = {}
+    for row in batch_rows:
+        by_epoch.setdefault(int(row['epoch']), []).append(row)
+    columns = [key for key in ('d_loss', 'g_loss', 'g_grad_norm', 'effective_sample_size')
+               if batch_rows and batch_rows[0].get(key) not in (None, '')]
+    return [{'epoch': epoch + 1, 'steps': len(rows),
+             **{key: round(sum(float(row[key]) for row in rows) / len(rows), 6)
+                for key in columns}}
+            for epoch, rows in sorted(by_epoch.items())]
+
+
 def archive_run(folder, name, exp_root, figs_dir):
     """Write the evaluated run's record to FIGS_DIR/runs/<folder>/<run>.json and copy its
-    last sample grids to FIGS_DIR/<folder>/."""
+    last sample grids to FIGS_DIR/<folder>/. The record states the run's full epochs, its
+    generator steps and whether a part of an epoch follows them (train.max_steps)."""
     exp_dir = os.path.join(exp_root, folder, name)
     config = read_json(os.path.join(exp_dir, 'config.json'))
     epochs = read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv'))
+    batches = read_rows(os.path.join(exp_dir, 'logs', 'batch.csv'))
     info = read_json(os.path.join(exp_dir, RUN_INFO)) or {}
     metrics = read_json(os.path.join(exp_dir, 'eval', METRICS_JSON))
     histogram = read_json(os.path.join(exp_dir, 'eval', HISTOGRAM_JSON))
     metrics.pop('checkpoint')  # a path on the machine that trained it
+    model = config['model']
+    after_epochs = [row for row in batches if int(row['epoch']) >= len(epochs)]
+    seconds = (sum(float(row['seconds']) for row in epochs)
+               + sum(float(row['seconds']) for row in after_epochs))
     record = {
         'run': name, 'folder': folder,
         'protocol': config['setup']['protocol'], 'seed': config['exp']['seed'],
-        'bn_mode': config['model']['bn_mode'], 'gan_type': config['model']['gan_type'],
-        'gradient_estimator': config['model']['gradient_estimator'],
+        'bn_mode': model['bn_mode'], 'gan_type': model['gan_type'],
+        'gradient_estimator': model['gradient_estimator'],
         'slope_annealing_rate': config['train']['slope_annealing_rate'],
-        'learning_rate': config['model']['learning_rate'],
-        'generator_learning_rate': config['model'].get('generator_learning_rate'),
-        'output_bn': config['model'].get('output_bn', True),
-        'samples_per_latent': config['model'].get('samples_per_latent'),
-        'epochs': len(epochs),
-        'steps': int(epochs[-1]['step']) if epochs else 0,
-        'hours': round(sum(float(row['seconds']) for row in epochs) / 3600, 3),
+        'learning_rate': model['learning_rate'],
+        'generator_learning_rate': model.get('generator_learning_rate'),
+        'output_bn': model.get('output_bn', True),
+        'samples_per_latent': model.get('samples_per_latent'),
+        'epochs': len(epochs), 'steps': len(batches), 'partial_epoch': bool(after_epochs),
+        'steps_per_epoch': int(epochs[0]['step']) if epochs else None,
+        'hours': round(seconds / 3600, 3),
         'epoch_seconds': [round(float(row['seconds']), 1) for row in epochs],
         'machine': info.get('machine', ''), 'finished': info.get('finished', ''),
         'metrics': metrics,
         'histogram': {key: histogram[key] for key in ('bin_edges', 'counts')},
         'along_training': read_rows(os.path.join(exp_dir, 'eval', METRICS_CSV)),
+        'training_by_epoch': training_by_epoch(batches),
     }
     records.write(os.path.join(figs_dir, RECORDS, folder, f'{name}.json'), record)
     copy_final_grids(exp_dir, name, os.path.join(figs_dir, folder))

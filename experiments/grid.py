@@ -1,7 +1,11 @@
 """The GAN grid's runs as data, in groups: the paper's grid under either protocol, the
 ablation that tells the protocols apart, more seeds, other ways to train binary outputs,
-and issue 39's fair race between them. ``group_runs`` lists a group's runs as (folder,
-run, main.py's settings); a new experiment is a new group here."""
+and issue 39's fair race between them. GROUPS lists them; a group's ``runs`` gives its
+runs as (folder, run, main.py's settings). A new experiment is a new group."""
+import dataclasses
+from typing import Callable, Iterable
+
+from binarygan.configure import PROTOCOLS
 
 # (run, experiment, G preset, D preset, objective, optimizer): the paper's settings;
 # run names as in the original README's figs/.
@@ -114,12 +118,6 @@ CAUSE_VARIANTS = {'as_the_ways_row': [], 'output_bn_off': ['model.output_bn=fals
 CAUSE_RUNS = {'bgan': ('bgan', BGAN_SCHEDULE),
               'reinforce': ('wgan-gp', ['model.gradient_estimator=reinforce',
                                         SCORE_FUNCTION_SLOPE])}
-GROUPS = ('grid', 'ablation', 'seeds', 'ways', 'cause', 'seed003', 'race_sweep', 'race_mlp',
-          'race_cnn')
-# Each group's epochs when --epochs is not given.
-GROUP_EPOCHS = {'cause': 5, 'race_sweep': 3}
-
-
 def preset_settings(preset_g, preset_d, gan_type, optimizer):
     return [f'preset_g={preset_g}', f'preset_d={preset_d}', f'gan_type={gan_type}',
             f'optimizer={optimizer}']
@@ -138,42 +136,78 @@ def race_way(race, name, learning_rate=None):
     return settings
 
 
-def group_runs(group, protocol, names):
-    """[(folder, run, main.py settings)] of a group, for the runs ``names`` (None: its
-    own)."""
-    if group == 'grid':
-        return [(protocol, name, [*preset_settings(*RUNS[name][2:]), f'protocol={protocol}'])
-                for name in names or RUNS]
-    if group == 'ablation':
-        return [(folder, name, [*preset_settings(*RUNS[name][2:]), *overrides])
-                for name in names or ABLATION_RUNS
-                for folder, overrides in ABLATION_CELLS.values()]
-    if group == 'ways':
-        return [('ways', name, [*preset_settings(*WAY_RUNS[name][2:6]), 'protocol=paper',
-                                *WAY_RUNS[name][-1]])
-                for name in names or WAY_RUNS]
-    if group == 'cause':
-        return [(f'cause/{variant}', name,
-                 [*preset_settings('mlp_bernoulli', 'mlp', CAUSE_RUNS[name][0], 'adam'),
-                  'protocol=paper', *CAUSE_RUNS[name][1], *overrides])
-                for name in names or CAUSE_RUNS for variant, overrides in CAUSE_VARIANTS.items()]
-    if group == 'seed003':  # seed 003's BGAN on its own terms: the CNN race's, seed 0
-        return [('race/cnn/seed0', 'bgan', [*race_way('cnn', 'bgan'), 'seed=0'])]
-    if group == 'race_sweep':
-        return [(f'race/sweep/lr{rate:g}', name, race_way('mlp', name, rate))
-                for name in names or RACE_WAY_RUNS for rate in RACE_LEARNING_RATES]
-    if group in ('race_mlp', 'race_cnn'):
-        race = group.split('_')[1]
-        return [(f'race/{race}/seed{seed}', name,
-                 [*race_way(race, name, RACE_LEARNING_RATE.get(name)), f'seed={seed}'])
-                for seed in RACE_SEEDS for name in names or RACE_GROUP_WAYS[race]]
+def paper_grid(protocol, names):
+    return [(protocol, name, [*preset_settings(*RUNS[name][2:]), f'protocol={protocol}'])
+            for name in names or RUNS]
+
+
+def ablation(protocol, names):
+    return [(folder, name, [*preset_settings(*RUNS[name][2:]), *overrides])
+            for name in names or ABLATION_RUNS for folder, overrides in ABLATION_CELLS.values()]
+
+
+def more_seeds(protocol, names):
     return [(f'{protocol}/seed{seed}', name, [*preset_settings(*RUNS[name][2:]),
                                               f'protocol={protocol}', f'seed={seed}'])
             for name in names or SEED_RUNS for seed in EXTRA_SEEDS]
 
 
-def group_names(group):
-    """The runs a group offers to --runs."""
-    return {'ways': WAY_RUNS, 'cause': CAUSE_RUNS, 'seed003': ['bgan'],
-            'race_sweep': RACE_WAY_RUNS, 'race_mlp': RACE_WAY_RUNS,
-            'race_cnn': RACE_WAY_RUNS}.get(group, RUNS)
+def ways(protocol, names):
+    return [('ways', name, [*preset_settings(*WAY_RUNS[name][2:6]), 'protocol=paper',
+                            *WAY_RUNS[name][-1]]) for name in names or WAY_RUNS]
+
+
+def cause(protocol, names):
+    return [(f'cause/{variant}', name,
+             [*preset_settings('mlp_bernoulli', 'mlp', CAUSE_RUNS[name][0], 'adam'),
+              'protocol=paper', *CAUSE_RUNS[name][1], *overrides])
+            for name in names or CAUSE_RUNS for variant, overrides in CAUSE_VARIANTS.items()]
+
+
+def seed003(protocol, names):  # seed 003's BGAN on its own terms: the CNN race's, seed 0
+    return [('race/cnn/seed0', 'bgan', [*race_way('cnn', 'bgan'), 'seed=0'])]
+
+
+def race_sweep(protocol, names):
+    return [(f'race/sweep/lr{rate:g}', name, race_way('mlp', name, rate))
+            for name in names or RACE_WAY_RUNS for rate in RACE_LEARNING_RATES]
+
+
+def race(network):
+    def runs(protocol, names):
+        return [(f'race/{network}/seed{seed}', name,
+                 [*race_way(network, name, RACE_LEARNING_RATE.get(name)), f'seed={seed}'])
+                for seed in RACE_SEEDS for name in names or RACE_GROUP_WAYS[network]]
+    return runs
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """A group of runs: ``runs(protocol, names)`` gives [(folder, run, main.py's
+    settings)] for the runs ``names`` of ``names_offered`` (None: the group's own);
+    ``epochs`` its runs' default length."""
+    description: str
+    runs: Callable
+    names_offered: Iterable
+    epochs: int = 20
+
+    def folders(self):
+        """The record folders of the group's runs, under every protocol."""
+        return {folder for protocol in PROTOCOLS for folder, _, _ in self.runs(protocol, None)}
+
+
+# python reproduce.py --group NAME; a new experiment is a new group here (and, for a
+# section of its own in the report, a function in report.SECTIONS).
+GROUPS = {
+    'grid': Group("the paper's ten runs", paper_grid, RUNS),
+    'ablation': Group("batch normalization x slope annealing", ablation, RUNS),
+    'seeds': Group("seeds 1 and 2 of the runs behind claims 1 and 5", more_seeds, RUNS),
+    'ways': Group("other ways to train binary outputs on the paper's MLP", ways, WAY_RUNS),
+    'cause': Group("why the ways row's BGAN and REINFORCE drew noise (5 epochs)", cause,
+                   CAUSE_RUNS, epochs=5),
+    'seed003': Group("seed 003's BGAN on its own terms", seed003, ['bgan']),
+    'race_sweep': Group("the race's learning-rate sweep (3 epochs)", race_sweep,
+                        RACE_WAY_RUNS, epochs=3),
+    'race_mlp': Group("the race on the MLP, 3 seeds", race('mlp'), RACE_WAY_RUNS),
+    'race_cnn': Group("the race on seed 003's CNN, 3 seeds", race('cnn'), RACE_WAY_RUNS),
+}

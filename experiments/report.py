@@ -10,7 +10,7 @@ from binarygan.metrics import notch_ratio
 from binarygan.plots import plot_metric_curves, plot_preactivation_histograms
 from experiments import records as run_records
 from experiments.claims import best, verdicts, with_seeds
-from experiments.grid import ABLATION_CELLS, ABLATION_RUNS, GRID, RUNS, SEED_RUNS
+from experiments.grid import ABLATION_CELLS, ABLATION_RUNS, GRID, GROUPS, RUNS, SEED_RUNS
 from experiments.records import RECORDS
 from experiments.report_ways import figure_path, number, ways_figures, ways_section
 from experiments.statistics import shown
@@ -154,31 +154,51 @@ def seeds_section(records):
     return lines if found else lines[:2] + ["No run with more than one seed yet."]
 
 
-def results_markdown(records):
-    """figs/results.md: the runs of each protocol, the ablation, the seeds, the claims."""
+def trained_how(records):
+    """What the records say of their runs' length and evaluation, in words."""
+    every = [record for runs in records.values() for record in runs.values()]
+    epochs = sorted({record['epochs'] for record in every})
+    samples = sorted({record['metrics']['num_samples'] for record in every
+                      if 'num_samples' in record['metrics']})  # an early record lacks it
+    partial = [record for record in every if record.get('partial_epoch')]
+    trained = (f"Every run trained {epochs[0]} epochs" if len(epochs) == 1 and not partial
+               else f"Runs trained {', '.join(map(str, epochs))} epochs"
+               + (f" ({len(partial)} with a part of an epoch more)" if partial else "")
+               + " (each table gives a run's epochs)")
+    evaluated = (f"{samples[0]:,} samples" if len(samples) == 1
+                 else f"{', '.join(f'{n:,}' for n in samples)} samples (each run's own)")
+    return trained, evaluated
+
+
+def header(records):
     # The newest evaluation (older records lack the artifact numbers).
     metrics = max((record for runs in records.values() for record in runs.values()),
                   key=lambda record: ('data_isolated_pixels' in record['metrics'],
                                       record.get('finished', '')))['metrics']
-    lines = ["# Results", "",
-             "Every run trained 20 epochs on binarized MNIST (70,000 images) and was "
-             "evaluated on 10,000 samples of its last checkpoint against the 10,000 "
-             "binarized test images with the project's reference classifier "
-             "(`python -m binarygan.evaluate`). Two protocols: `paper` follows the paper's "
-             "text (slope ×1.1 after every epoch, batch normalization with batch "
-             "statistics); `original_code` runs as the authors' code did (slope fixed at 1, "
-             "batch normalization as a learned scale and shift, RMSProp's accumulators "
-             "starting at 1). Built by `python reproduce.py --report-only` from the records "
-             "in `figs/runs/`.", "",
-             f"Floor: FID of 10,000 real training images {metrics['fid_train_vs_test']:.3f}. "
-             f"Test images: ink {metrics['data_ink_density']:.3f}"
-             + (f", isolated on-pixels {metrics['data_isolated_pixels']:.3f} and components "
-                f"{metrics['data_components']:.3f} per image"
-                if 'data_isolated_pixels' in metrics else "") + ". "
-             "Notch at 0.5: the lower count of the two 0.005-wide histogram bins that meet "
-             "at 0.5 over the mean of the 4 bins on each side (1: no dip; the paper's "
-             "Figure 4 shows about 1/13)."]
-    lines += ["", "## Both protocols", ""] + headline_rows(records)
+    trained, evaluated = trained_how(records)
+    return ["# Results", "",
+            f"{trained} on binarized MNIST (70,000 images) and was evaluated on {evaluated} "
+            "of its last checkpoint against the 10,000 "
+            "binarized test images with the project's reference classifier "
+            "(`python -m binarygan.evaluate`). Two protocols: `paper` follows the paper's "
+            "text (slope ×1.1 after every epoch, batch normalization with batch "
+            "statistics); `original_code` runs as the authors' code did (slope fixed at 1, "
+            "batch normalization as a learned scale and shift, RMSProp's accumulators "
+            "starting at 1). Built by `python reproduce.py --report-only` from the records "
+            "in `figs/runs/`.", "",
+            f"Floor: FID of 10,000 real training images {metrics['fid_train_vs_test']:.3f}. "
+            f"Test images: ink {metrics['data_ink_density']:.3f}"
+            + (f", isolated on-pixels {metrics['data_isolated_pixels']:.3f} and components "
+               f"{metrics['data_components']:.3f} per image"
+               if 'data_isolated_pixels' in metrics else "") + ". "
+            "Notch at 0.5: the lower count of the two 0.005-wide histogram bins that meet "
+            "at 0.5 over the mean of the 4 bins on each side (1: no dip; the paper's "
+            "Figure 4 shows about 1/13)."]
+
+
+def protocol_sections(records):
+    """Both protocols side by side, then each one's table."""
+    lines = ["## Both protocols", ""] + headline_rows(records)
     for protocol in PROTOCOLS:
         runs = records.get(protocol, {})
         lines += ["", f"## Protocol `{protocol}`", ""]
@@ -186,23 +206,62 @@ def results_markdown(records):
             lines.append("No run evaluated yet.")
             continue
         notes = sorted({record['note'] for record in runs.values() if record.get('note')})
-        lines += RUN_TABLE_HEAD + run_rows(runs) + [""] + [f"† {note}."
-                                                                        for note in notes]
+        lines += RUN_TABLE_HEAD + run_rows(runs) + [""] + [f"† {note}." for note in notes]
         missing = [name for name in RUNS if name not in runs]
         if missing:
             lines.append(f"Not run yet: {', '.join(missing)}.")
-    lines += [""] + ablation_section(records) + [""] + seeds_section(records)
-    lines += [""] + ways_section(records)
+    return lines
+
+
+def claims_section(records):
     claims = {protocol: verdicts(with_seeds(records, protocol)) for protocol in PROTOCOLS}
-    lines += ["", "## The paper's claims", "",
-              "| claim | " + " | ".join(f"`{p}`" for p in PROTOCOLS) + " | numbers |",
-              "|---|" + "---|" * len(PROTOCOLS) + "---|"]
+    lines = ["## The paper's claims", "",
+             "| claim | " + " | ".join(f"`{p}`" for p in PROTOCOLS) + " | numbers |",
+             "|---|" + "---|" * len(PROTOCOLS) + "---|"]
     for i, (claim, _, _) in enumerate(claims['paper']):
         evidence = ' '.join(f"**{protocol}:** {claims[protocol][i][2] or '—'}"
                             for protocol in PROTOCOLS)
         lines.append(f"| {claim} | "
                      + " | ".join(claims[protocol][i][1] for protocol in PROTOCOLS)
                      + f" | {evidence} |")
+    return lines
+
+
+def other_runs_section(name, group, records):
+    """A group without a section of its own: a row per run and variant, if it has run."""
+    found = [(folder, run, record) for folder in sorted(group.folders())
+             for run, record in records.get(folder, {}).items()]
+    if not found:
+        return []
+    lines = [f"## Group `{name}`: {group.description}", "",
+             "| folder | run | variant | FID | class entropy | isolated on-pixels / image | "
+             "epochs | generator steps | hours | seed | machine |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for folder, run, record in found:
+        for variant, m in record['metrics']['variants'].items():
+            lines.append(f"| {folder} | {run} | {variant} | {m['fid']:.2f} | "
+                         f"{m['class_entropy']:.3f} | {number(m.get('isolated_pixels'))} | "
+                         f"{record['epochs']} | {record.get('steps', '—')} | "
+                         f"{record['hours']:.2f} | {record['seed']} | {record['machine']} |")
+    return lines
+
+
+# Each group's section of results.md, in GROUPS's order; a group without one gets
+# other_runs_section. The claims come last.
+SECTIONS = {'grid': protocol_sections, 'ablation': ablation_section, 'seeds': seeds_section,
+            'ways': ways_section}
+
+
+def results_markdown(records):
+    """figs/results.md: the runs of each protocol, the ablation, the seeds, the ways, the
+    claims."""
+    lines = header(records)
+    for name, group in GROUPS.items():
+        section = (SECTIONS[name](records) if name in SECTIONS
+                   else other_runs_section(name, group, records))
+        if section:
+            lines += [""] + section
+    lines += [""] + claims_section(records)
     return '\n'.join(lines) + '\n'
 
 

@@ -1,7 +1,6 @@
 """Study 2 of issue 21, binarized weights: the binarization and its straight-through
 gradient, clipping, the model's size, the configurations training, and the command
 (resuming, the report, bad input)."""
-import csv
 import json
 import os
 
@@ -10,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import mnist_mirror, snapshot, write_mnist
+from experiments.records import read_rows
 from studies import binarized_weights as study
-from studies.binarized_weights import CONFIGS, Classifier, binarized
+from studies.binarized_weights_network import CONFIGS, Classifier, binarized
 
 
 def small(name, **changes):
@@ -161,11 +161,6 @@ def command(tmp_path, out, *args):
             '--data', str(tmp_path / 'mnist'), '--validation-images', '8', *args]
 
 
-def read_rows(path):
-    with open(path, newline='') as f:
-        return list(csv.DictReader(f))
-
-
 def checkpoint_values(run_dir):
     reader = tf.train.load_checkpoint(os.path.join(run_dir, 'checkpoints'))
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
@@ -220,7 +215,7 @@ def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, capsys):
     (['--configs', 'seed_baseline_dropout,nope'], "unknown configuration 'nope'"),
     (['--epochs', '0'], '--epochs must be at least 1'),
     (['--epochs', 'many'], "argument --epochs: invalid int value: 'many'"),
-    (['--seeds', '0,-1'], '--seeds must be non-negative integers'),
+    (['--seeds', '0,-1'], '--seeds takes distinct integers from 0'),
     (['--data', 'missing'], 'MNIST folder missing does not exist'),
     (['--validation-images', '40'], '--validation-images must be from 1 to 39'),
     (['--out', 'file'], '--out file is a file, not a folder'),

@@ -1,6 +1,5 @@
 """The binary-activation classifier study (seed 002's table): its neurons and estimators,
 that each row trains as intended, resuming, the report and bad input."""
-import csv
 import itertools
 import json
 import os
@@ -12,7 +11,10 @@ import tensorflow as tf
 from binarygan.data import MNIST_FILES, read_mnist_file
 from binarygan.estimators import reinforce_surrogate
 from conftest import idx_bytes, mnist_mirror, snapshot
+from experiments.records import read_rows
 from studies import binary_activations as study
+from studies import binary_activations_network as network
+from studies import binary_activations_table as table
 
 TRAIN_IMAGES, TEST_IMAGES = 200, 50  # 180 to train on: 3 steps an epoch
 
@@ -37,33 +39,33 @@ def mnist_folder(tmp_path, mnist_slice):
 
 
 def test_the_seeds_table():
-    assert len(study.ROWS) == 13 == len(study.ROWS_BY_NAME)
-    assert study.ROWS_BY_NAME['stochastic_reinforce_both'].seed_accuracy == 80.68
-    assert (study.ROWS_BY_NAME['deterministic_straight_through_first'].label
+    assert len(table.ROWS) == 13 == len(table.ROWS_BY_NAME)
+    assert table.ROWS_BY_NAME['stochastic_reinforce_both'].seed_accuracy == 80.68
+    assert (table.ROWS_BY_NAME['deterministic_straight_through_first'].label
             == "Deterministic binary model in the first conv layer with ST")
-    applies = {name: [row.name for row in study.ROWS if variant.applies(row)]
-               for name, variant in study.VARIANTS.items()}
+    applies = {name: [row.name for row in table.ROWS if variant.applies(row)]
+               for name, variant in table.VARIANTS.items()}
     assert applies['reinforce'] == ['stochastic_reinforce_first', 'stochastic_reinforce_last',
                                     'stochastic_reinforce_both']
     assert applies['reinforce_lr_0.01'] == applies['reinforce']
-    assert [study.VARIANTS[v].learning_rate for v in ('seed', 'reinforce',
+    assert [table.VARIANTS[v].learning_rate for v in ('seed', 'reinforce',
                                                        'reinforce_lr_0.01')] == [0.1, 0.1, 0.01]
     assert len(applies['annealed']) == 6 and len(applies['seed']) == 13
-    assert [study.VARIANTS['annealed'].slope(epoch) for epoch in (0, 2)] == [1., 1.005 ** 2]
-    assert study.VARIANTS['seed'].slope(5) == 1.
+    assert [table.VARIANTS['annealed'].slope(epoch) for epoch in (0, 2)] == [1., 1.005 ** 2]
+    assert table.VARIANTS['seed'].slope(5) == 1.
 
 
 def test_binary_neurons_output_exactly_0_and_1():
     x = tf.constant(np.linspace(-3., 3., 601), tf.float32)
-    probabilities = study.hard_sigmoid(x, 1.)
+    probabilities = network.hard_sigmoid(x, 1.)
     np.testing.assert_allclose(probabilities, np.clip((x.numpy() + 1.) / 2., 0., 1.))
     rng = tf.random.Generator.from_seed(0)
     for neuron in ('stochastic', 'deterministic'):
-        bits = study.binarize(probabilities, neuron, rng).numpy()
+        bits = network.binarize(probabilities, neuron, rng).numpy()
         assert set(np.unique(bits)) == {0., 1.}
-    np.testing.assert_array_equal(study.binarize(probabilities, 'deterministic', rng),
+    np.testing.assert_array_equal(network.binarize(probabilities, 'deterministic', rng),
                                   (x.numpy() > 0).astype(np.float32))
-    draws = study.binarize(tf.fill([100000], 0.3), 'stochastic', rng).numpy()
+    draws = network.binarize(tf.fill([100000], 0.3), 'stochastic', rng).numpy()
     assert abs(draws.mean() - 0.3) < 0.01
 
 
@@ -72,9 +74,9 @@ def test_straight_through_passes_the_hard_sigmoids_derivative():
     slope = 2.
     with tf.GradientTape() as tape:
         tape.watch(x)
-        probabilities = study.hard_sigmoid(x, slope)
-        bits = study.binarize(probabilities, 'deterministic', None)
-        outputs = study.straight_through(bits, probabilities)
+        probabilities = network.hard_sigmoid(x, slope)
+        bits = network.binarize(probabilities, 'deterministic', None)
+        outputs = network.straight_through(bits, probabilities)
     np.testing.assert_array_equal(outputs, bits)
     # slope / 2 where |slope * x| < 1, else 0
     np.testing.assert_allclose(tape.gradient(outputs, x), [0., 0., 1., 1., 1., 0., 0.])
@@ -86,40 +88,41 @@ def test_reinforce_is_unbiased_on_an_enumerable_case():
     loss_of = {0: 1., 1: 3.}
     for x_value, exact in ((0.2, (3. - 1.) * 0.5), (2., 0.)):  # dp/dx 1/2, or saturated
         x = tf.Variable(x_value)
-        p = float(study.hard_sigmoid(x, 1.))
+        p = float(network.hard_sigmoid(x, 1.))
         expected = 0.
         for pair in itertools.product((0., 1.), repeat=2):
             chance = np.prod([p if bit else 1. - p for bit in pair])
             with tf.GradientTape() as tape:
-                probabilities = study.hard_sigmoid(x * tf.ones([2, 3]), 1.)
+                probabilities = network.hard_sigmoid(x * tf.ones([2, 3]), 1.)
                 bits = tf.constant([[bit, 0., 1.] for bit in pair])
-                log_probs = study.bits_log_prob(bits, probabilities)
+                log_probs = network.bits_log_prob(bits, probabilities)
                 surrogate = reinforce_surrogate(tf.constant([loss_of[b] for b in pair]),
                                                 log_probs)
             assert np.all(np.isfinite(log_probs))
             expected += chance * float(tape.gradient(surrogate, x))
         assert expected == pytest.approx(exact, abs=1e-5)
     # log p of the bits, summed over the units: p = 0.6 for x = 0.2
-    np.testing.assert_allclose(study.bits_log_prob(tf.constant([[1., 0.]]), tf.constant([[0.6, 0.6]])),
-                               [np.log(0.6) + np.log(0.4)], rtol=1e-6)
+    np.testing.assert_allclose(
+        network.bits_log_prob(tf.constant([[1., 0.]]), tf.constant([[0.6, 0.6]])),
+        [np.log(0.6) + np.log(0.4)], rtol=1e-6)
 
 
 def frozen_layers(row, variant):
     """The layers that cannot train: those before the last binary activation when the
     seed's "REINFORCE" stops the gradient there."""
-    if study.gradient_estimator(row, variant) != 'stop_gradient':
+    if table.gradient_estimator(row, variant) != 'stop_gradient':
         return []
     return ['conv1', 'norm1'] if row.layers == 'first' else ['conv1', 'norm1', 'conv2', 'norm2']
 
 
 @pytest.mark.parametrize('variant,name', [
-    (variant, row.name) for variant in study.VARIANTS for row in study.ROWS
-    if study.VARIANTS[variant].applies(row)])
+    (variant, row.name) for variant in table.VARIANTS for row in table.ROWS
+    if table.VARIANTS[variant].applies(row)])
 def test_each_configuration_trains(tmp_path, mnist_slice, variant, name):
     """A few steps on real images: the loss is finite, and exactly the layers before the
     seed's "REINFORCE" stay at their initialization, while real REINFORCE, straight-through
     and the hard sigmoid train every layer."""
-    row = study.ROWS_BY_NAME[name]
+    row = table.ROWS_BY_NAME[name]
     record = study.train_run(str(tmp_path / 'run'), row, variant, 0, 1,
                              study.prepare_data(*mnist_slice, seed=0), say=lambda line: None)
     assert len(record['epochs']) == 1 and record['selected_epoch'] == 1
@@ -140,9 +143,8 @@ def run_command(capsys, *args):
 
 
 def epoch_rows(path):
-    with open(path, newline='') as f:
-        return [{key: value for key, value in row.items() if key != 'seconds'}
-                for row in csv.DictReader(f)]
+    return [{key: value for key, value in row.items() if key != 'seconds'}
+            for row in read_rows(path)]
 
 
 def test_resume_gives_the_uninterrupted_run_and_the_report_needs_only_records(
@@ -187,7 +189,7 @@ def test_resume_gives_the_uninterrupted_run_and_the_report_needs_only_records(
 @pytest.mark.parametrize('args,message', [
     (['--rows', 'no_binary,first_layer'], "unknown row 'first_layer'"),
     (['--variant', 'reinforce,annealing'], "unknown variant 'annealing'"),
-    (['--seeds', '0,x'], "--seeds takes integers"),
+    (['--seeds', '0,x'], "--seeds takes distinct integers from 0"),
     (['--seeds', '1,1'], "distinct"),
     (['--epochs', '0'], "--epochs must be at least 1"),
     (['--epochs', 'ten'], "invalid int value"),

@@ -58,8 +58,10 @@ tensorflow_loaded = 'tensorflow' in sys.modules
 # are imported before the rest of the project's modules, which are then compared to them.
 import numpy, tensorflow, keras, imageio, matplotlib.figure, matplotlib.ticker
 before = dict(os.environ)
-for module in pkgutil.iter_modules(binarygan.__path__):
-    importlib.import_module('binarygan.' + module.name)
+import experiments, studies
+for package in (binarygan, experiments, studies):
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f'{package.__name__}.{module.name}')
 import main, reproduce, bench
 print(json.dumps({'light': light, 'tensorflow_loaded': tensorflow_loaded,
                   'rest': changed(before)}))
@@ -77,8 +79,9 @@ def test_what_importing_the_project_does(tmp_path):
     # under exp/) or in the working directory appears in it, and trainings writing to the
     # checkout's exp/ meanwhile do not disturb the comparison.
     repo = tmp_path / 'repo'
-    shutil.copytree(os.path.join(ROOT, 'binarygan'), repo / 'binarygan',
-                    ignore=shutil.ignore_patterns('__pycache__'))
+    for package in ('binarygan', 'experiments', 'studies'):
+        shutil.copytree(os.path.join(ROOT, package), repo / package,
+                        ignore=shutil.ignore_patterns('__pycache__'))
     for name in ('config.py', 'main.py', 'reproduce.py', 'bench.py'):
         shutil.copy(os.path.join(ROOT, name), repo / name)
     files = files_under(tmp_path)
@@ -141,7 +144,7 @@ def test_an_experiment_refuses_to_resume_under_another_protocol(tmp_path, synthe
 
 def test_rmsprop_of_the_original_code_starts_its_accumulators_at_one():
     import tensorflow as tf
-    from binarygan.gan import make_optimizer
+    from binarygan.optimizers import make_optimizer
     gradient = np.array([0.5, -2.0, 1e-3], np.float32)
     for protocol, start in (('paper', 0.), ('original_code', 1.)):
         model = configure.load([f'protocol={protocol}', 'optimizer=rmsprop'])['model']

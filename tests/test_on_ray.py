@@ -181,7 +181,7 @@ def test_a_killed_worker_is_retried_and_resumes_with_the_losses_of_an_uninterrup
 
     killer = threading.Thread(target=kill_the_worker_after_the_first_checkpoint)
     killer.start()
-    status = on_ray.run_runs(ray, grid.group_runs('grid', 'paper', [name]), 1,
+    status = on_ray.run_runs(ray, grid.GROUPS['grid'].runs('paper', [name]), 1,
                                str(tmp_path / 'exp'), str(tmp_path / 'figs'), EPOCHS, 300,
                                overrides_of(args))
     killer.join()
@@ -208,7 +208,7 @@ def test_finished_runs_are_not_redone(tmp_path, sequential, classifier_dir, loca
     before = {name: {folder: modification_times(tmp_path / 'exp/paper' / name / folder)
                      for folder in ('checkpoints', 'eval', 'logs')} for name in names}
     capfd.readouterr()
-    status = on_ray.run_runs(ray, grid.group_runs('grid', 'paper', names), 1,
+    status = on_ray.run_runs(ray, grid.GROUPS['grid'].runs('paper', names), 1,
                                str(tmp_path / 'exp'), str(tmp_path / 'figs'), EPOCHS, 300,
                                overrides_of(ray_grid_args(tmp_path, data, classifier_dir)))
     out = capfd.readouterr().out

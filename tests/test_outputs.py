@@ -40,7 +40,7 @@ def test_end_of_training_artefacts_and_tensorboard_events(tmp_path, synthetic_da
     assert sorted(scalars) == list(range(8))
     for row in read_csv(exp_dir / 'logs/batch.csv'):
         logged = scalars[int(row['step'])]
-        assert set(logged) == {'d_loss', 'g_loss', 'gradient_penalty', 'slope'}
+        assert set(logged) == {'d_loss', 'g_loss', 'gradient_penalty', 'slope', 'g_grad_norm'}
         for tag, value in logged.items():
             assert value == pytest.approx(float(row[tag]), rel=1e-5)
     assert images == {step: {'samples/binary': (231, 231), 'samples/preactivated': (231, 231)}

@@ -4,6 +4,7 @@ import os
 import shutil
 
 import reproduce
+from experiments import grid
 from experiments.claims import verdicts
 from experiments.grid import RUNS as GRID_RUNS
 from conftest import mnist_mirror, read_csv
@@ -124,6 +125,27 @@ def test_the_ways_group_trains_a_way_with_its_settings_and_reports_it(
     assert (f"| Boundary-Seeking GAN, 20 samples per latent | bgan | bgan | binary | {fid:.2f} |"
             in table)
     assert "| REINFORCE, leave-one-out baseline | reinforce | not run yet |" in table
+
+
+def test_a_new_group_runs_and_shows_in_the_report(tmp_path, synthetic_data, classifier_dir,
+                                                 monkeypatch):
+    """docs/contributing.md's example: a group is an entry of grid.GROUPS; without a
+    section of its own, the report lists its runs."""
+    def runs(protocol, names):
+        return [('example/lr1e-3', name, [*grid.preset_settings('mlp_bernoulli', 'mlp',
+                                                                 'wgan-gp', 'adam'),
+                                           'model.generator_learning_rate=1e-3'])
+                for name in names or ['sbn']]
+    monkeypatch.setitem(grid.GROUPS, 'example', grid.Group(
+        "SBNs with a faster generator", runs, ['sbn'], epochs=1))
+    assert reproduce.main(['--group', 'example'] + grid_args(
+        tmp_path, synthetic_data, classifier_dir, 1, runs='sbn')) == 0
+    record = json.loads((tmp_path / 'figs/runs/example/lr1e-3/sbn.json').read_text())
+    assert record['generator_learning_rate'] == 1e-3 and record['steps'] == 4
+    report = (tmp_path / 'figs/results.md').read_text()
+    assert "## Group `example`: SBNs with a faster generator" in report
+    fid = record['metrics']['variants']['binary']['fid']
+    assert f"| example/lr1e-3 | sbn | binary | {fid:.2f} |" in report
 
 
 def constructed_runs(fids, notched=('mlp_mlp_round',), seeds=None):

@@ -1,0 +1,54 @@
+"""The compiled training iteration: all critic steps and the generator step of one
+generator update as one call."""
+import tensorflow as tf
+
+from binarygan.generator_gradients import boundary_seeking
+
+
+def training_iteration(gan, sampler):
+    """The compiled training iteration of the BinaryGAN ``gan`` on the batches of
+    ``sampler`` (data.BatchSampler): ``(n_critic, batch_index)`` -> (the critic steps'
+    losses, the generator's loss, the last gradient penalty): ``n_critic`` critic steps,
+    then one generator step, on batch ``batch_index`` of the epoch's permutation; BGAN's
+    last critic step and the generator step are its joint step."""
+    critic_step = tf.function(gan.critic_step, jit_compile=gan.jit)
+    generator_step = tf.function(gan.generator_step, jit_compile=gan.jit)
+    joint = gan.objective.boundary_seeking
+    joint_step = tf.function(lambda real, z: boundary_seeking(gan, real, z),
+                             jit_compile=gan.jit)
+    generator_logits = tf.function(lambda z: gan.generator_logits(z, True),
+                                   jit_compile=gan.jit)
+
+    def random_batch():
+        """Images and generator logits for a critic step with a batch of its own."""
+        real = sampler.random_batch()
+        return real, generator_logits(gan.rng.normal([gan.batch_size, gan.z_dim]))
+
+    def steps(n_critic, real, z):
+        if not gan.fresh_batch_per_critic_step:
+            # The generator does not change during the critic steps: its logits
+            # once (stochastic neurons still draw anew at every step).
+            logits = generator_logits(z)
+        d_losses = tf.TensorArray(tf.float32, size=n_critic)
+        penalty = tf.constant(0.)
+        for i in tf.range(n_critic - 1 if joint else n_critic):
+            if gan.fresh_batch_per_critic_step:
+                d_loss, penalty = critic_step(*random_batch())
+            else:
+                d_loss, penalty = critic_step(real, logits)
+            d_losses = d_losses.write(i, d_loss)
+        if joint:
+            d_loss, g_loss = joint_step(real, z)
+            d_losses = d_losses.write(n_critic - 1, d_loss)
+        else:
+            g_loss = generator_step(z)
+        return d_losses.stack(), g_loss, penalty
+    # The images stay outside XLA: it would pass all of them to every call.
+    steps = tf.function(steps, jit_compile=gan.jit)
+
+    @tf.function
+    def iteration(n_critic, batch_index):
+        real = sampler.batch(batch_index)
+        return steps(n_critic, real, gan.rng.normal([gan.batch_size, gan.z_dim]))
+    return iteration
+

@@ -1,0 +1,208 @@
+"""The binarized-weights study's networks: the configurations' MLPs (the seed's and
+BinaryConnect's recipes), the binarization with its straight-through gradient, and the
+classifier that trains and evaluates them."""
+import math
+
+import numpy as np
+
+IMAGE_PIXELS, CLASSES = 784, 10
+# BinaryConnect's batch normalization: moving averages with factor alpha = 0.15, epsilon 1e-4.
+BATCH_NORM_MOMENTUM, BATCH_NORM_EPSILON = 0.85, 1e-4
+
+# The seed's MLP as its code trained it (akshaychawla/Binary-Neural-Networks at ff813d5,
+# the commit of the seed's results: mnist_baseline.py, mnist_binary.py, layers.py), the
+# layer sizes also in its README's figure readme_data/network_arch.jpg; but for two slips
+# of that code, fixed here (docs/binarized_weights.md): it never updated its output layer,
+# and its dropout mask kept units with probability 0.69, not 0.5.
+SEED_MLP = {
+    'hidden_units': (2048, 2048, 2048),
+    'batch_norm': False,
+    'kernel_init': 'normal',  # N(0, 1), the seed's np.random.randn; biases start at 0
+    'center_inputs': False,   # pixels in [0, 1]
+    'loss': 'cross_entropy',
+    'optimizer': 'sgd',
+    # The seed's constant 0.001 on its cost "xent.mean()/batch_size": 0.001 / 256 on the
+    # batch's mean cross-entropy.
+    'learning_rate': 0.001 / 256,
+    'learning_rate_decay': 1.,  # per epoch
+    'glorot_kernel_steps': False,
+    'batch_size': 256,
+}
+# BinaryConnect's published MNIST setting (MatthieuCourbariaux/BinaryConnect, lasagne
+# branch: mnist.py, binary_connect.py): 3 x 2048 units, batch normalization after every
+# dense layer, squared hinge loss, Adam from 1e-3 decaying to 3e-6 over 250 epochs, the
+# binarized kernels' steps scaled by Glorot's factor, centred pixels, no dropout.
+BINARYCONNECT_MLP = {
+    'hidden_units': (2048, 2048, 2048),
+    'batch_norm': True,
+    'kernel_init': 'uniform',  # U(-1, 1): its H = 1
+    'center_inputs': True,
+    'loss': 'squared_hinge',
+    'optimizer': 'adam',
+    'learning_rate': 1e-3,
+    'learning_rate_decay': (3e-6 / 1e-3) ** (1 / 250),
+    'glorot_kernel_steps': True,
+    'batch_size': 100,
+}
+CONFIGS = {
+    'seed_baseline_dropout': dict(
+        SEED_MLP, binarization=None, dropout=0.5,
+        description="the seed's baseline: full precision, dropout 0.5 after each hidden layer"),
+    'seed_binary_deterministic': dict(
+        SEED_MLP, binarization='deterministic', dropout=0.,
+        description="the seed's binarized MLP: W_b = sign(W), no dropout"),
+    'seed_binary_stochastic': dict(
+        SEED_MLP, binarization='stochastic', dropout=0.,
+        description="the seed's binarized MLP with stochastic binarization (its TODO)"),
+    'binaryconnect_stochastic': dict(
+        BINARYCONNECT_MLP, binarization='stochastic', dropout=0.,
+        description="BinaryConnect's MNIST recipe: stochastic, batch normalization, Adam"),
+}
+
+
+def binarized(kernel, rng=None):
+    """``kernel`` as exactly +1 or -1 for both passes, the gradient straight through,
+    unchanged, to the real-valued kernel. Without ``rng`` (a tf.random.Generator):
+    deterministic, +1 where the weight is at least 0; with it: stochastic, +1 where the
+    weight is at least a uniform draw from [-1, 1), that is with probability
+    clip((w + 1) / 2, 0, 1) = hard_sigmoid(w)."""
+    import tensorflow as tf
+    threshold = 0. if rng is None else rng.uniform(tf.shape(kernel), -1., 1.)
+
+    @tf.custom_gradient
+    def straight_through(weights):
+        return tf.where(weights >= threshold, 1., -1.), lambda upstream: upstream
+    return straight_through(kernel)
+
+
+class Classifier:
+    """A configuration's MLP (784 -> hidden units -> 10) with its optimizer, random stream
+    and epoch counter, which its checkpoint holds, and its compiled steps.
+
+    Each dense layer multiplies by its kernel (binarized or not), adds its bias, then batch
+    normalization when configured; the hidden layers go on with ReLU and dropout."""
+
+    def __init__(self, config, seed):
+        import keras
+        import tensorflow as tf
+        self.config = config
+        self.rng = tf.random.Generator.from_seed(seed)
+        sizes = (IMAGE_PIXELS, *config['hidden_units'], CLASSES)
+        self.kernels, self.biases, self.norms = [], [], []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            initial = (self.rng.normal([n_in, n_out]) if config['kernel_init'] == 'normal'
+                       else self.rng.uniform([n_in, n_out], -1., 1.))
+            self.kernels.append(tf.Variable(initial, name='kernel'))
+            self.biases.append(tf.Variable(tf.zeros([n_out]), name='bias'))
+            if config['batch_norm']:
+                norm = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM,
+                                                       epsilon=BATCH_NORM_EPSILON)
+                norm.build((None, n_out))
+                self.norms.append(norm)
+        self.trainable = (self.kernels + self.biases
+                          + [v for norm in self.norms for v in norm.trainable_variables])
+        self.optimizer = (keras.optimizers.Adam(config['learning_rate'], epsilon=1e-8)
+                          if config['optimizer'] == 'adam'
+                          else keras.optimizers.SGD(config['learning_rate']))
+        self.optimizer.build(self.trainable)  # its slots exist before a restore fills them
+        # BinaryConnect's W_LR_scale "Glorot" (with glorot_kernel_steps): a kernel's step
+        # times 1 / sqrt(1.5 / (fan_in + fan_out)), from 37 to 52 here.
+        self.kernel_step_scales = [1. / math.sqrt(1.5 / sum(kernel.shape))
+                                   for kernel in self.kernels]
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
+        self.checkpoint = tf.train.Checkpoint(
+            kernels=self.kernels, biases=self.biases, norms=self.norms,
+            optimizer=self.optimizer, rng=self.rng, epoch=self.epoch)
+        self.train_step = tf.function(self._train_step, input_signature=[
+            tf.TensorSpec([None, IMAGE_PIXELS], tf.float32), tf.TensorSpec([None], tf.int32)])
+        self._evaluate = tf.function(self._evaluate_set)  # traced once per test rule
+
+    def logits(self, images, training=False, real_weights=False):
+        """The class scores. ``training``: stochastic kernels, dropout and batch statistics;
+        ``real_weights``: the real-valued kernels (BinaryConnect's test rule for stochastic
+        binarization), else, at test, the deterministic binarization."""
+        import tensorflow as tf
+        binarization = self.config['binarization']
+        x = images
+        for layer, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
+            if binarization and not real_weights:
+                stochastic = training and binarization == 'stochastic'
+                kernel = binarized(kernel, self.rng if stochastic else None)
+            x = tf.matmul(x, kernel) + bias
+            if self.norms:
+                x = self.norms[layer](x, training=training)
+            if layer < len(self.kernels) - 1:
+                x = tf.nn.relu(x)
+                if training and self.config['dropout']:
+                    x = tf.nn.experimental.stateless_dropout(
+                        x, self.config['dropout'], seed=self.rng.make_seeds(1)[:, 0])
+        return x
+
+    def loss(self, labels, logits):
+        import tensorflow as tf
+        if self.config['loss'] == 'squared_hinge':
+            # BinaryConnect's: targets +1 for the label's class, -1 for the others
+            targets = 2. * tf.one_hot(labels, CLASSES) - 1.
+            return tf.reduce_mean(tf.square(tf.nn.relu(1. - targets * logits)))
+        return tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+    def _train_step(self, images, labels):
+        """One optimizer step on a batch; its loss."""
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            loss = self.loss(labels, self.logits(images, training=True))
+        gradients = tape.gradient(loss, self.trainable)
+        scaled = self.config['glorot_kernel_steps']
+        before = [tf.identity(kernel) for kernel in self.kernels] if scaled else []
+        self.optimizer.apply_gradients(zip(gradients, self.trainable))
+        for kernel, old, scale in zip(self.kernels, before, self.kernel_step_scales):
+            kernel.assign(old + scale * (kernel - old))
+        if self.config['binarization']:
+            for kernel in self.kernels:
+                # Beyond +-1 a shadow weight no longer changes W_b; left there, it would
+                # take ever more steps to flip it back.
+                kernel.assign(tf.clip_by_value(kernel, -1., 1.))
+        return loss
+
+    def train_epoch(self, images, labels):
+        """An epoch in a new random order of ``images`` (tensors) with the epoch's learning
+        rate; the mean of its batches' losses. Counts the epoch."""
+        import tensorflow as tf
+        self.optimizer.learning_rate.assign(self.learning_rate())
+        order = tf.argsort(self.rng.uniform([int(images.shape[0])]))
+        batch_size, losses = self.config['batch_size'], []
+        for start in range(0, int(images.shape[0]), batch_size):
+            batch = order[start:start + batch_size]
+            losses.append(float(self.train_step(tf.gather(images, batch),
+                                                tf.gather(labels, batch))))
+        self.epoch.assign_add(1)
+        return float(np.mean(losses))
+
+    def learning_rate(self):
+        """The learning rate of the epoch after those done."""
+        return self.config['learning_rate'] * self.config['learning_rate_decay'] ** int(
+            self.epoch)
+
+    def _evaluate_set(self, images, labels, real_weights):
+        import tensorflow as tf
+        logits = self.logits(images, real_weights=real_weights)
+        correct = tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels)
+        return self.loss(labels, logits), tf.reduce_mean(tf.cast(correct, tf.float32))
+
+    def evaluate(self, images, labels, real_weights=False):
+        """(loss, accuracy) on ``images`` (tensors) at test time."""
+        loss, accuracy = self._evaluate(images, labels, real_weights)
+        return float(loss), float(accuracy)
+
+    def size_in_bits(self):
+        """(bits of the model for inference, bits at 32 per number): a binarized kernel's
+        weight takes 1 bit, any other number (biases, batch normalization's scale, shift,
+        moving mean and variance) 32."""
+        numbers = sum(math.prod(v.shape) for v in self.kernels + self.biases
+                      + [v for norm in self.norms for v in norm.weights])
+        full_precision = 32 * numbers
+        if not self.config['binarization']:
+            return full_precision, full_precision
+        kernel_weights = sum(math.prod(kernel.shape) for kernel in self.kernels)
+        return kernel_weights + 32 * (numbers - kernel_weights), full_precision
