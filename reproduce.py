@@ -21,12 +21,13 @@ alone, so a clone of the repository rebuilds it without the runs.
 """
 import argparse
 import os
+import signal
 import sys
 
 from binarygan.configure import PROTOCOLS
 from experiments import gan_run
 from binarygan.exit_status import BAD_INPUT, INTERRUPTED
-from experiments.grid import GROUPS, RUNS, WAY_RUNS
+from experiments.grid import GROUPS
 from experiments.in_order import run_in_order
 from experiments.records import RECORDS
 from experiments.report import report
@@ -85,6 +86,7 @@ def main(argv=None):
     exp_root, figs_dir = os.path.abspath(args.exp_root), os.path.abspath(args.figs_dir)
     runs = group.runs(args.protocol, names)
     failed = 0  # with --ray: the first failed run's exit status, after the report
+    previous = signal.signal(signal.SIGTERM, stop_on_signal)
     try:
         if not args.report_only and args.ray:
             from experiments import on_ray  # only here: without --ray, no Ray
@@ -102,8 +104,12 @@ def main(argv=None):
     except gan_run.GridError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.status
-    except KeyboardInterrupt:
-        return INTERRUPTED
+    except (gan_run.Stop, KeyboardInterrupt) as e:
+        print(f"{e if isinstance(e, gan_run.Stop) else 'interrupted'}; every run has "
+              "saved a checkpoint: rerun the same command to resume", file=sys.stderr)
+        return 128 + e.signum if isinstance(e, gan_run.Stop) else INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not report(args.figs_dir):
         if failed:
             return failed
@@ -111,6 +117,11 @@ def main(argv=None):
               "evaluate runs first (python reproduce.py)", file=sys.stderr)
         return BAD_INPUT
     return failed
+
+
+def stop_on_signal(signum, frame):
+    """SIGTERM (as `timeout` or a scheduler sends it) stops the grid as Ctrl-C does."""
+    raise gan_run.Stop(signum)
 
 
 if __name__ == '__main__':

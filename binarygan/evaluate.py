@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from binarygan import UserError, configure, fast
+from binarygan import UserError, configure, fast, start_tensorflow
+from binarygan.exit_status import exit_status
 from binarygan.checkpoints import checkpoint_to_use, restore_for_sampling
 from binarygan.fid_classifier import fid_reference
 from binarygan.logs import CsvLog
@@ -211,15 +212,14 @@ def main(argv=None):
     parser.add_argument('--mnist-dir', help="MNIST IDX files with labels; default: the "
                         "experiment's train.eval_mnist_dir")
     args = parser.parse_args(argv)
-    try:
+
+    def evaluate():
+        start_tensorflow()  # without its start-up lines, as main.py
         metrics = evaluate_experiment(args.exp_dir, args.num_samples, args.checkpoint,
                                       args.classifier_dir, args.mnist_dir)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(format_table(metrics))
-    print(f"Written to {os.path.join(args.exp_dir, 'eval')}")
-    return 0
+        print(format_table(metrics))
+        print(f"Written to {os.path.join(args.exp_dir, 'eval')}")
+    return exit_status(evaluate)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,8 @@ Usage: python -m binarygan.fid_classifier [--classifier-dir DIR] [--mnist-dir DI
 trains it now (when its cache is missing or out of date) and prints its record.
 """
 import argparse
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -31,6 +33,7 @@ SETTINGS = {
     'fid_reference_images': 10000,  # training images compared with the test set
 }
 WEIGHTS_FILE, RECORD_FILE = 'classifier.weights.h5', 'classifier.json'
+LOCK_FILE = 'training.lock'
 SCORE_BATCH = 1000
 
 
@@ -109,15 +112,45 @@ def load_or_train(folder, mnist_dir):
     expected = {'settings': SETTINGS, 'data_md5': {
         'train_images': _md5(train_images), 'train_labels': _md5(train_labels),
         'test_images': _md5(test_images), 'test_labels': _md5(test_labels)}}
-    record = _read_record(folder)
-    up_to_date = record is not None and all(record.get(key) == value
-                                            for key, value in expected.items())
+
+    def cached():
+        record = _read_record(folder)
+        return record is not None and all(record.get(key) == value
+                                          for key, value in expected.items()) and record
+
     keras.utils.set_random_seed(SETTINGS['seed'])
     training_model, scoring_model = _build()
-    if up_to_date:
-        training_model.load_weights(os.path.join(folder, WEIGHTS_FILE))
-        return FidReference(scoring_model, test_images, record)
+    with one_trainer(folder, cached):  # several runs starting at once train it once
+        record = cached()
+        if record:
+            training_model.load_weights(os.path.join(folder, WEIGHTS_FILE))
+            return FidReference(scoring_model, test_images, record)
+        return _train(folder, training_model, scoring_model, expected,
+                      (train_images, train_labels), (test_images, test_labels))
 
+
+@contextlib.contextmanager
+def one_trainer(folder, cached):
+    """While held, no other process trains the classifier into ``folder`` (a lock file
+    in it, dropped by the kernel however the holder ends); one that finds it held waits
+    for it, then reads the cache. Nothing is locked when the cache is ``cached()``."""
+    if cached():
+        yield
+        return
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, LOCK_FILE), 'w') as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another process to train the reference classifier in "
+                  f"{folder}", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _train(folder, training_model, scoring_model, expected, train, test):
+    """Train the classifier, cache it in ``folder`` and return its FidReference."""
+    (train_images, train_labels), (test_images, test_labels) = train, test
     print(f"Training the reference classifier on {len(train_images)} binarized MNIST images "
           f"(once; cached in {folder})", flush=True)
     start = time.time()

@@ -76,21 +76,45 @@ def plot_training_metrics(csv_path, png_path):
                        png_path)
 
 
+def line_styles(count):
+    """``count`` distinct (colour, line style) pairs: matplotlib's 10 colours, then
+    again dashed, then dotted."""
+    colours = [f'C{i}' for i in range(10)]
+    return [(colours[i % 10], ('-', '--', ':', '-.')[i // 10 % 4]) for i in range(count)]
+
+
 def plot_metric_curves(curves, png_path):
-    """FID and class entropy against the epoch, a line per ``{label: metrics.csv rows}``."""
-    figure = Figure(figsize=(10, 4))
+    """FID and class entropy against the epoch, a line per ``{label: metrics.csv rows}``,
+    each line its own colour and style, the legend beside the axes."""
+    figure = Figure(figsize=(10 + 2.5 * (len(curves) > 6), 4), layout='constrained')
     fid_axes, entropy_axes = figure.subplots(1, 2)
-    for label, rows in curves.items():
+    for (label, rows), (colour, style) in zip(curves.items(), line_styles(len(curves))):
         epochs = [int(row['epoch']) for row in rows]
-        fid_axes.plot(epochs, [float(row['fid']) for row in rows], marker='o', label=label)
-        entropy_axes.plot(epochs, [float(row['class_entropy']) for row in rows], marker='o',
-                          label=label)
+        for axes, key in ((fid_axes, 'fid'), (entropy_axes, 'class_entropy')):
+            axes.plot(epochs, [float(row[key]) for row in rows], marker='o', markersize=3,
+                      color=colour, linestyle=style, label=label)
     fid_axes.set(xlabel='epoch', ylabel='FID (classifier features)', yscale='log')
     entropy_axes.set(xlabel='epoch', ylabel='class entropy / log 10', ylim=(0, 1.02))
     for axes in (fid_axes, entropy_axes):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fid_axes.legend(fontsize='small')
-    figure.tight_layout()
+    entropy_axes.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.02, 1))
+    figure.savefig(png_path, dpi=100)
+
+
+def plot_fid_against_minutes(curves, png_path):
+    """FID along training against training minutes, a line per ``{(way, seed): (minutes,
+    FIDs)}``: each way its colour, each seed its line style; the equal-time view."""
+    figure = Figure(figsize=(10, 5), layout='constrained')
+    axes = figure.subplots()
+    ways = list(dict.fromkeys(way for way, _ in curves))
+    colours = dict(zip(ways, line_styles(len(ways))))
+    for (way, seed), (minutes, fids) in curves.items():
+        axes.plot(minutes, fids, color=colours[way][0], linestyle=('-', '--', ':')[seed % 3],
+                  marker='.', label=f'{way}, seed {seed}')
+    axes.set(xlabel='training minutes (one thread)', ylabel='FID (classifier features)',
+             yscale='log')
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize='x-small', loc='upper left', bbox_to_anchor=(1.02, 1), ncol=1)
     figure.savefig(png_path, dpi=100)
 
 

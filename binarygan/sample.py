@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from binarygan import UserError, fast, start_tensorflow
+from binarygan.exit_status import exit_status
 
 
 def sample_experiment(exp_dir, num=64, out=None, checkpoint=None, seed=0):
@@ -70,14 +71,13 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=0, metavar='S',
                         help='seed of the noise (default 0)')
     args = parser.parse_args(argv)
-    try:
+
+    def sample():
+        start_tensorflow()  # without its start-up lines, as main.py
         written, path, step = sample_experiment(args.exp_dir, args.num, args.out,
                                                 args.checkpoint, args.seed)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"{args.num} samples from {path} (step {step}): {', '.join(written)}")
-    return 0
+        print(f"{args.num} samples from {path} (step {step}): {', '.join(written)}")
+    return exit_status(sample)
 
 
 if __name__ == '__main__':

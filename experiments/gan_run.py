@@ -5,6 +5,7 @@ running many (in_order.py, on_ray.py) call ``train_run``, ``evaluate_run`` and
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,47 +31,108 @@ class GridError(Exception):
         self.status = status
 
 
+class Stop(Exception):
+    """A request to stop the grid (Ctrl-C: SIGINT, or SIGTERM, as ``signum``): each run
+    saves a checkpoint and ends; the same command resumes them."""
+
+    def __init__(self, signum):
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+# A run's process killed from outside (kill -9, the out-of-memory killer) is started
+# again this many times, each resuming from its latest checkpoint.
+MAX_RETRIES = 3
+STOP_GRACE_S = 300  # for a stopped run to finish its iteration and save a checkpoint
+FAILED = 1  # the grid's exit status when a run failed for another reason than bad input
+
+
 def die_with_parent():
-    """A preexec_fn for a run's child process (main.py, the evaluation): on Linux the
-    kernel kills the child when this process dies (prctl PR_SET_PDEATHSIG), so that a
-    grid killed outright, e.g. a Ray worker lost under ray_grid.py, leaves no main.py
+    """A preexec_fn for a run's child process (main.py, the evaluation), which gets
+    SIGINT and SIGTERM as a process of its own would; on Linux the kernel kills the
+    child when this process dies (prctl PR_SET_PDEATHSIG), so that a
+    grid killed outright, e.g. a Ray worker lost under on_ray.py, leaves no main.py
     training on and holding its experiment's lock, which would refuse the retry. SIGKILL,
     not SIGTERM: the lock goes at once, and the retry resumes from the latest checkpoint.
-    Ctrl-C is as before (subprocess.run kills the child then too). The kernel watches the
-    thread that started the child: call it from a thread that outlives the run (the grid's
-    own, a Ray task's). None elsewhere."""
+    The kernel watches the thread that started the child: call it from a thread that
+    outlives the run (the grid's own, a Ray task's). None elsewhere."""
     if not sys.platform.startswith('linux'):
         return None
     import ctypes
-    import signal
     prctl, parent = ctypes.CDLL(None, use_errno=True).prctl, os.getpid()
 
-    def preexec():  # in the child, between fork and exec (the setting survives exec)
+    def preexec():  # in the child, between fork and exec (the settings survive exec)
         prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
         if os.getppid() != parent:  # the parent died before that
             os._exit(1)
+        # A Ray worker blocks or ignores SIGINT and SIGTERM, and a child inherits that:
+        # the run's own clean stop needs them.
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, signal.SIG_DFL)
     return preexec
 
 
-def train_run(folder, name, exp_root, epochs, overrides):
+def run_child(command, stop_requested=None):
+    """The exit status of ``command``, a run's process, in a session of its own (a Ctrl-C
+    at the terminal or a signal to the grid's process group does not reach it) that dies
+    with this process. When this process is stopped (Stop, KeyboardInterrupt) or
+    ``stop_requested()`` turns true (asked every second), the child gets SIGINT, its
+    clean stop (a checkpoint), and STOP_GRACE_S to end before it is killed; Stop is
+    raised then."""
+    child = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
+                             preexec_fn=die_with_parent())
+    try:
+        while True:
+            try:
+                return child.wait(timeout=1 if stop_requested else None)
+            except subprocess.TimeoutExpired:
+                if stop_requested():
+                    raise Stop(signal.SIGINT) from None
+    except (Stop, KeyboardInterrupt) as stop:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        raise stop if isinstance(stop, Stop) else Stop(signal.SIGINT) from None
+
+
+def train_run(folder, name, exp_root, epochs, overrides, stop_requested=None,
+              on_retry=None):
     """Train (or resume) a run with main.py's settings ``overrides`` until it has
-    ``epochs`` epochs; False if it diverged."""
-    exp_dir = os.path.join(exp_root, folder, name)
+    ``epochs`` epochs; False if it diverged. A main.py killed from outside is started
+    again from its latest checkpoint, up to MAX_RETRIES times (``on_retry(attempt,
+    why)`` is told); stop_requested: as run_child."""
+    label, exp_dir = f'{folder}/{name}', os.path.join(exp_root, folder, name)
     done = len(read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
     if done >= epochs:
-        print(f"[{folder}/{name}] trained for {done} epochs: skipped", flush=True)
+        print(f"[{label}] trained for {done} epochs: skipped", flush=True)
         return True
-    print(f"[{folder}/{name}] {'resuming at epoch ' + str(done + 1) if done else 'training'} "
+    print(f"[{label}] {'resuming at epoch ' + str(done + 1) if done else 'training'} "
           f"({epochs} epochs)", flush=True)
     command = [sys.executable, os.path.join(ROOT, 'main.py'),
                f'exp.exp_name={name}', f'exp.exp_root={os.path.join(exp_root, folder)}',
                f'train.num_epoch={epochs}', 'evaluate_along_training=true', *overrides]
-    status = subprocess.run(command, preexec_fn=die_with_parent()).returncode
+    for attempt in range(1, MAX_RETRIES + 2):
+        status = run_child(command, stop_requested)
+        if status >= 0 and status not in (130, 143):  # not ended by a signal
+            break
+        why = (f"main.py was killed by {signal.Signals(-status).name}" if status < 0 else
+               f"main.py was stopped by {signal.Signals(status - 128).name}")
+        if attempt > MAX_RETRIES:
+            raise GridError(f"[{label}] {why} {attempt} times; {MAX_RETRIES} retries spent: "
+                            "run the same command again to go on", FAILED)
+        print(f"[{label}] {why}; resuming from its latest checkpoint (attempt "
+              f"{attempt + 1})", flush=True)
+        if on_retry:
+            on_retry(attempt + 1, why)
     if status == 3:  # diverged: the message is printed; the other runs go on
         return False
     if status:
-        raise GridError(f"[{folder}/{name}] main.py stopped with status {status}; run the "
-                        "same command again to go on", status)
+        raise GridError(f"[{label}] main.py stopped with status {status}; run the same "
+                        "command again to go on", status if status == 2 else FAILED)
     info = read_json(os.path.join(exp_dir, RUN_INFO)) or {}
     info.update(machine=records.machine(), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     with open(os.path.join(exp_dir, RUN_INFO), 'w') as f:
@@ -78,21 +140,21 @@ def train_run(folder, name, exp_root, epochs, overrides):
     return True
 
 
-def evaluate_run(exp_dir, num_samples, label):
+def evaluate_run(exp_dir, num_samples, label, stop_requested=None):
     """Evaluate the run's latest checkpoint unless that is already done (by this
     evaluation: metrics of an earlier version lack the artifact numbers)."""
-    epochs = read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv'))
+    steps = len(read_rows(os.path.join(exp_dir, 'logs', 'batch.csv')))
     metrics = read_json(os.path.join(exp_dir, 'eval', METRICS_JSON))
-    if (metrics and epochs and metrics['step'] == int(epochs[-1]['step'])
+    if (metrics and steps and metrics['step'] == steps
             and metrics['num_samples'] == num_samples and 'data_components' in metrics):
         print(f"[{label}] evaluated at step {metrics['step']}: skipped", flush=True)
         return
     print(f"[{label}] evaluating {num_samples} samples", flush=True)
-    status = subprocess.run([sys.executable, '-m', 'binarygan.evaluate', exp_dir,
-                             '--num-samples', str(num_samples)], cwd=ROOT,
-                            preexec_fn=die_with_parent()).returncode
+    status = run_child([sys.executable, '-m', 'binarygan.evaluate', exp_dir,
+                        '--num-samples', str(num_samples)], stop_requested)
     if status:
-        raise GridError(f"[{label}] evaluation stopped with status {status}", status)
+        raise GridError(f"[{label}] evaluation stopped with status {status}",
+                        status if status == 2 else FAILED)
 
 
 def training_by_epoch(batch_rows):

@@ -17,16 +17,19 @@ its functions, and reproduce.py imports this module only for --ray.
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 import time
 
+from experiments.gan_run import FAILED, MAX_RETRIES, Stop
+
 INSTALL = "pip install -r requirements-ray.txt"
-MAX_RETRIES = 3  # new attempts of a run whose worker or node was lost
 CONNECT_TIMEOUT_S = 5  # to reach a cluster's address before ray.init
 CHECK_TIMEOUT_S = 300  # for every node to read the shared folder's marker
 LOCAL_OBJECT_STORE = 200 * 2 ** 20  # the tasks pass a few small dicts only
 MARKER = '.ray-shared-check-'
+TERMINATED = []  # SIGTERM received by the driver (stop_on_sigterm)
 
 
 class Refused(Exception):
@@ -49,20 +52,33 @@ def import_ray():
 
 # -- on the workers ---------------------------------------------------------------
 class Progress:
-    """A Ray actor that the tasks tell when they start: the driver prints the events,
-    and a second start of a run is a retry."""
+    """A Ray actor that the tasks tell when they start or start a run's process again:
+    the driver prints the events, and a second start of a task is a retry. The driver
+    asks the tasks to stop through it."""
 
     def __init__(self):
-        self.events, self.attempts = [], {}
+        self.events, self.attempts, self.stopping = [], {}, False
 
     def started(self, label, host):
         self.attempts[label] = self.attempts.get(label, 0) + 1
-        self.events.append((label, self.attempts[label], host))
+        why = '' if self.attempts[label] == 1 else 'its worker was lost'
+        self.events.append((label, self.attempts[label], host, why))
         return self.attempts[label]
+
+    def restarted(self, label, host, why):
+        """The task started the run's process again (it was killed from outside)."""
+        self.attempts[label] = self.attempts.get(label, 0) + 1
+        self.events.append((label, self.attempts[label], host, why))
 
     def drain(self):
         events, self.events = self.events, []
         return events
+
+    def request_stop(self):
+        self.stopping = True
+
+    def stop_requested(self):
+        return self.stopping
 
 
 def run_task(folder, name, exp_root, epochs, num_samples, overrides, progress):
@@ -72,18 +88,27 @@ def run_task(folder, name, exp_root, epochs, num_samples, overrides, progress):
     import ray
     from experiments import gan_run
 
-    label = f'{folder}/{name}'
-    ray.get(progress.started.remote(label, socket.gethostname()))
+    label, host = f'{folder}/{name}', socket.gethostname()
+    ray.get(progress.started.remote(label, host))
     exp_dir = os.path.join(exp_root, folder, name)
     done = len(gan_run.read_rows(os.path.join(exp_dir, 'logs', 'epoch.csv')))
     start = time.time()
-    result = {'host': socket.gethostname(), 'epochs_before': done,
+    result = {'host': host, 'epochs_before': done,
               'checkpoint_before': os.path.exists(os.path.join(exp_dir, 'checkpoints',
                                                                'checkpoint'))}
+
+    def stop_requested():
+        return ray.get(progress.stop_requested.remote())
+
+    def on_retry(attempt, why):
+        ray.get(progress.restarted.remote(label, host, why))
     try:
-        if not gan_run.train_run(folder, name, exp_root, epochs, overrides):
+        if not gan_run.train_run(folder, name, exp_root, epochs, overrides, stop_requested,
+                                 on_retry):
             return dict(result, status='diverged', seconds=time.time() - start)
-        gan_run.evaluate_run(exp_dir, num_samples, label)
+        gan_run.evaluate_run(exp_dir, num_samples, label, stop_requested)
+    except gan_run.Stop:  # the grid was stopped: the run saved a checkpoint
+        return dict(result, status='stopped')
     except gan_run.GridError as e:  # bad input, a stopped main.py: reported, not retried
         return dict(result, status='failed', message=str(e), exit=e.status)
     return dict(result, status='finished', seconds=time.time() - start)
@@ -179,11 +204,27 @@ def run_resources(ray, cpus_per_run):
     return {'num_cpus': cpus_per_run}
 
 
+def refuse_unmet(ray, resources):
+    """Refused unless some node of the cluster has ``resources`` (Ray would wait for
+    one for ever)."""
+    asked = {'CPU': resources.get('num_cpus', 0), 'GPU': resources.get('num_gpus', 0)}
+    nodes = [node['Resources'] for node in ray.nodes() if node['Alive']]
+    if not any(all(node.get(key, 0) >= value for key, value in asked.items())
+               for node in nodes):
+        has = ', '.join(f"{node.get('CPU', 0):g} CPUs and {node.get('GPU', 0):g} GPUs"
+                        for node in nodes)
+        raise Refused(f"a run asks for {asked['CPU']:g} CPUs and {asked['GPU']:g} GPUs, "
+                      f"and no node has them (the nodes have {has}): give --cpus-per-run "
+                      "at most a node's CPUs")
+
+
 def run_runs(ray, runs, cpus_per_run, exp_root, figs_dir, epochs, num_samples, overrides):
     """Run ``runs`` ([(folder, run, overrides)]) as Ray tasks on the Ray this process is
     connected to, with a line per run started, retried, finished or failed and a summary;
-    the exit status: 0, or the first failed run's."""
+    the exit status: 0, or the first failed run's. Stop (and KeyboardInterrupt) asks
+    every run to save a checkpoint and end, waits for them, then raises Stop."""
     resources = run_resources(ray, cpus_per_run)
+    refuse_unmet(ray, resources)
     progress = ray.remote(num_cpus=0)(Progress).remote()
     task = ray.remote(run_task)
     pending = {}
@@ -195,25 +236,42 @@ def run_runs(ray, runs, cpus_per_run, exp_root, figs_dir, epochs, num_samples, o
     asked = ', '.join(f"{value:g} {key[4:-1].upper()}{'s' * (value != 1)}"
                       for key, value in resources.items() if value)
     print(f"ray: {len(runs)} runs, {asked} each, on {describe(ray)}", flush=True)
-    counts, status = {'finished': 0, 'diverged': 0, 'failed': 0}, 0
+    counts = {'finished': 0, 'diverged': 0, 'failed': 0, 'stopped': 0}
+    status, stop = 0, None
     while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.25)
-        for label, attempt, host in ray.get(progress.drain.remote()):
-            if attempt == 1:
-                print(f"ray: [{label}] started on {host}", flush=True)
-            else:
-                print(f"ray: [{label}] retried on {host} (attempt {attempt}): its worker was "
-                      "lost; it resumes from its latest checkpoint", flush=True)
-        for ref in ready:
-            folder, name = pending.pop(ref)
-            outcome, line, exit_status = finish(ray, ref, folder, name, exp_root, figs_dir,
-                                                epochs)
-            counts[outcome] += 1
-            status = status or exit_status
-            print(f"ray: [{folder}/{name}] {line}", flush=True)
-    print(f"ray: {len(runs)} runs: " + ', '.join(f"{n} {what}" for what, n in counts.items()),
-          flush=True)
+        try:
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.25)
+            print_events(ray.get(progress.drain.remote()))
+            for ref in ready:
+                folder, name = pending[ref]
+                outcome, line, exit_status = finish(ray, ref, folder, name, exp_root,
+                                                    figs_dir, epochs)
+                del pending[ref]
+                counts[outcome] += 1
+                status = status or exit_status
+                print(f"ray: [{folder}/{name}] {line}", flush=True)
+        except (Stop, KeyboardInterrupt) as e:
+            if stop is not None:  # a second one: at once (the runs' processes die too)
+                raise
+            stop = e if isinstance(e, Stop) else Stop(
+                TERMINATED[-1] if TERMINATED else signal.SIGINT)
+            print(f"ray: stopping: {len(pending)} runs save a checkpoint and end (again to "
+                  "stop at once)", flush=True)
+            ray.get(progress.request_stop.remote())
+    print(f"ray: {len(runs)} runs: " + ', '.join(f"{n} {what}" for what, n in counts.items()
+                                               if n or what != 'stopped'), flush=True)
+    if stop:
+        raise stop
     return status
+
+
+def print_events(events):
+    for label, attempt, host, why in events:
+        if attempt == 1:
+            print(f"ray: [{label}] started on {host}", flush=True)
+        else:
+            print(f"ray: [{label}] retried on {host} (attempt {attempt}): {why}; it resumes "
+                  "from its latest checkpoint", flush=True)
 
 
 def finish(ray, ref, folder, name, exp_root, figs_dir, epochs):
@@ -223,10 +281,12 @@ def finish(ray, ref, folder, name, exp_root, figs_dir, epochs):
     try:
         result = ray.get(ref)
     except ray.exceptions.RayTaskError as e:  # a bug: the task raised
-        return 'failed', f"failed: {str(e).strip().splitlines()[-1]}", 1
+        return 'failed', f"failed: {str(e).strip().splitlines()[-1]}", FAILED
     except ray.exceptions.RayError as e:  # the worker or the node lost every time
         return 'failed', (f"failed: its worker or node was lost, {MAX_RETRIES} retries "
-                          f"spent ({e.__class__.__name__}); rerun to resume it"), 1
+                          f"spent ({e.__class__.__name__}); rerun to resume it"), FAILED
+    if result['status'] == 'stopped':
+        return 'stopped', "stopped: its checkpoint is saved; rerun to resume it", 0
     if result['status'] == 'diverged':
         return 'diverged', ("diverged: a loss became NaN or infinite; not retried, its last "
                             "good checkpoint is kept"), 0
@@ -236,7 +296,7 @@ def finish(ray, ref, folder, name, exp_root, figs_dir, epochs):
     try:
         archive_run(folder, name, exp_root, figs_dir)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        return 'failed', f"failed: its record could not be written ({e!r})", 1
+        return 'failed', f"failed: its record could not be written ({e!r})", FAILED
     before = result['epochs_before']
     how = (f"already trained for {before} epochs: skipped" if before >= epochs
            else f"resumed in epoch {before + 1}" if result['checkpoint_before'] else "trained")
@@ -256,14 +316,29 @@ def run_grid_on_ray(runs, address, cpus_per_run, exp_root, figs_dir, epochs, num
     """Run the grid's ``runs`` on a local Ray instance (``address`` None; ``num_cpus``:
     its CPUs, default the machine's cores), started and stopped here, or on the cluster
     at ``address``; the exit status (0, or the first failed run's). Refused: Ray cannot
-    run it (nothing was started)."""
+    run it (nothing was started or written). SIGTERM stops it as Ctrl-C does (Stop)."""
     ray = import_ray()
+    if address is None and cpus_per_run > (num_cpus or os.cpu_count() or 1):
+        raise Refused(f"--cpus-per-run {cpus_per_run}: this machine has "
+                      f"{num_cpus or os.cpu_count()} CPUs")
     connect(ray, address, num_cpus)
+    TERMINATED.clear()
+    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)  # Ray's ends the driver
     try:
+        refuse_unmet(ray, run_resources(ray, cpus_per_run))
         check_shared_root(ray, exp_root)
         return run_runs(ray, runs, cpus_per_run, exp_root, figs_dir, epochs, num_samples,
                         overrides)
     finally:
-        # Also on Ctrl-C: a local Ray stops with its workers; a cluster ends this job's
-        # workers. Their main.py processes die with them (gan_run.die_with_parent).
+        signal.signal(signal.SIGTERM, previous)
+        # A local Ray stops with its workers; a cluster ends this job's workers. Their
+        # runs' processes have ended by now (run_runs waits for them when stopped) or
+        # die with them (gan_run.die_with_parent).
         ray.shutdown()
+
+
+def stop_on_sigterm(signum, frame):
+    """SIGTERM as Ctrl-C: KeyboardInterrupt is the exception that Ray's waits let
+    through (another one breaks them); run_runs reads which signal it was."""
+    TERMINATED.append(signum)
+    raise KeyboardInterrupt

@@ -6,12 +6,16 @@ import os
 import statistics
 
 from binarygan.configure import PROTOCOLS
+from binarygan.logs import replacing
 from binarygan.metrics import notch_ratio
 from binarygan.plots import plot_metric_curves, plot_preactivation_histograms
 from experiments import records as run_records
 from experiments.claims import best, verdicts, with_seeds
 from experiments.grid import ABLATION_CELLS, ABLATION_RUNS, GRID, GROUPS, RUNS, SEED_RUNS
 from experiments.records import RECORDS
+from experiments.report_race import (cause_section, cnn_race_section, mlp_race_section,
+                                     race_figures, seed003_section, sweep_section)
+from experiments.report_readme import readme_tables
 from experiments.report_ways import figure_path, number, ways_figures, ways_section
 from experiments.statistics import shown
 
@@ -249,7 +253,9 @@ def other_runs_section(name, group, records):
 # Each group's section of results.md, in GROUPS's order; a group without one gets
 # other_runs_section. The claims come last.
 SECTIONS = {'grid': protocol_sections, 'ablation': ablation_section, 'seeds': seeds_section,
-            'ways': ways_section}
+            'ways': ways_section, 'cause': cause_section, 'seed003': seed003_section,
+            'race_sweep': sweep_section, 'race_mlp': mlp_race_section,
+            'race_cnn': cnn_race_section}
 
 
 def results_markdown(records):
@@ -302,9 +308,11 @@ def report(figs_dir):
             path = os.path.join('ablation', f'{name}_preactivation_histograms.png')
             plot_preactivation_histograms(cells, figure_path(figs_dir, path))
             made.append(path)
-    made += ways_figures(records, figs_dir)
-    with open(os.path.join(figs_dir, 'results.md'), 'w') as f:
-        f.write(results_markdown(records))
-    made.append('results.md')
+    made += ways_figures(records, figs_dir) + race_figures(records, figs_dir)
+    for name, text in (('results.md', results_markdown(records)),
+                       ('readme_tables.md', readme_tables(records))):
+        with replacing(os.path.join(figs_dir, name)) as f:
+            f.write(text)
+        made.append(name)
     print(f"Report: {len(made)} files in {figs_dir}: {', '.join(made)}")
     return True

@@ -17,6 +17,16 @@ def number(value, form='.3f'):
     return '—' if value is None else format(value, form)
 
 
+def minutes_per_epoch(record):
+    """A run's training minutes per epoch, from its steps where it has a part of an epoch
+    more (train.max_steps); None before its first whole epoch."""
+    if record.get('partial_epoch'):
+        epochs = record['steps'] / record['steps_per_epoch'] if record['steps_per_epoch'] else 0
+    else:
+        epochs = record['epochs']
+    return record['hours'] * 60 / epochs if epochs else None
+
+
 def way_records(records):
     """[(run, way, record or None)] of the ways comparison: the paper's, then the others."""
     return ([(name, way, records.get(folder, {}).get(name)) for folder, name, way in PAPER_WAYS]
@@ -43,13 +53,14 @@ def ways_section(records):
             continue
         marker = ' †' if record.get('note') else ''
         objective = record.get('gan_type', 'wgan-gp')
-        minutes = record['hours'] * 60 / record['epochs']
+        minutes = minutes_per_epoch(record)
         for variant, m in record['metrics']['variants'].items():
             lines.append(
                 f"| {way} | {name}{marker} | {objective} | {variant} | {m['fid']:.2f} | "
                 f"{m['inception_score']:.2f} | {m['class_entropy']:.3f} | "
                 f"{m['min_class_share']:.3f} | {number(m.get('isolated_pixels'))} | "
-                f"{number(m.get('components'))} | {minutes:.1f} | {record['machine']} |")
+                f"{number(m.get('components'))} | {number(minutes, '.1f')} | "
+                f"{record['machine']} |")
     return lines
 
 

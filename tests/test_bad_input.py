@@ -95,9 +95,17 @@ def trained(tmp_path_factory):
     ('model.net_g=[]', "model.net_g must be a non-empty list of layers"),
     ('model.net_d=[1]', "model.net_d: 1 is not a layer: a tuple starting with dense, conv"),
     ("model.net_d=[('conv',)]", "model.net_d: layer ('conv',) is not of the form "
-                                "('conv', (filters, kernel, strides), norm, act)"),
+                                "('conv', (filters, kernel, strides[, 'valid' or 'same']), "
+                                "norm, act)"),
     ("model.net_d=[('dense', 1, 'bn', 'tanh')]", "is not of the form ('dense', units, norm, "
-                                                 "act) (norm None or 'bn', act None"),
+                                                 "act) (norm None, 'bn' or 'bn_after_act', "
+                                                 "act None"),
+    ("model.net_d=[('conv', (8, 3, 1, 'full'), None, None)]", "is not of the form ('conv', "
+                                                              "(filters, kernel, strides["),
+    ("model.net_g=[('crop', 0)]", "is not of the form ('crop', pixels)"),
+    ('model.weight_init=he', "unknown model.weight_init 'he'; valid: truncated_normal, "
+                             "torch_default"),
+    ('model.output_bn=maybe', "model.output_bn takes true or false, not 'maybe'"),
     ("model.net_d=[('maxpool', (2, 2, 'full'))]", "is not of the form ('maxpool', "
                                                   "(pool, strides, 'valid' or 'same'))"),
     ("model.net_d=[('maxpool', (28, 28, 'valid')), ('reshape', (1,))]",
@@ -307,8 +315,9 @@ def test_pretrained_dir_at_the_end_of_the_training(capsys, trained):
 def test_existing_experiment_with_other_settings(capsys, trained):
     args, exp_root = trained
     line = refused(capsys, args + ['model.learning_rate=0.001', 'train.n_critic=3'], exp_root)
-    assert ("exists with other settings (model.learning_rate 0.0001 -> 0.001; "
-            "train.n_critic 2 -> 3)") in line
+    # The generator's learning rate follows model.learning_rate when not given.
+    assert ("exists with other settings (model.generator_learning_rate 0.0001 -> 0.001; "
+            "model.learning_rate 0.0001 -> 0.001; train.n_critic 2 -> 3)") in line
     assert "rerun with its settings (saved in config.json) to resume it" in line
     assert "new exp_name=..." in line
 

@@ -4,6 +4,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -51,6 +53,32 @@ def test_classifier_is_retrained_when_its_record_does_not_match(classifier_dir, 
     (cache / fid_classifier.WEIGHTS_FILE).unlink()
     load_or_train(str(cache), mnist_mirror())
     assert len(retrained) == 2
+
+
+def test_runs_starting_at_once_train_the_classifier_once(tmp_path, monkeypatch, capsys):
+    """Two runs of a grid that start together find no classifier: one trains it while
+    the other waits for it, then reads it (here two threads, and a training that only
+    takes its time: the real one takes minutes)."""
+    trained = []
+
+    def slow_training(*args):
+        trained.append(threading.current_thread().name)
+        time.sleep(3)
+    monkeypatch.setattr(fid_classifier, 'train_classifier', slow_training)
+    cache, loaded = str(tmp_path / 'cache'), {}
+    threads = [threading.Thread(target=lambda: loaded.setdefault(
+        threading.current_thread().name, load_or_train(cache, mnist_mirror())))
+        for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(trained) == 1 and len(loaded) == 2
+    first, second = loaded.values()
+    assert first.record == second.record
+    out = capsys.readouterr().out
+    assert out.count('Training the reference classifier') == 1
+    assert out.count('Waiting for another process to train the reference classifier') == 1
 
 
 def test_fid_of_real_images_is_small_and_far_below_noise_of_the_same_ink(classifier_dir):

@@ -83,27 +83,53 @@ def local_ray():
         signal.signal(s, handler)
 
 
-def test_grid_on_ray_gives_the_losses_and_report_rows_of_the_sequential_grid(
+def kill_main_py_after_its_first_checkpoint(exp_dir, killed, timeout=600):
+    """Kill -9 the main.py training ``exp_dir`` (as the out-of-memory killer would) once
+    it has saved a checkpoint; ``killed['pid']`` says which."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = pid_and_parent(exp_dir)
+        if found and (exp_dir / 'checkpoints/checkpoint').exists():
+            os.kill(found[0], signal.SIGKILL)
+            killed['pid'] = found[0]
+            return
+        time.sleep(0.05)
+
+
+def test_grid_on_ray_retries_a_killed_run_and_gives_the_sequential_grid_s_numbers(
         tmp_path, sequential, classifier_dir):
+    """The command as a user gives it (it starts a local Ray of the machine's cores and
+    stops it; its workers find the repository's modules), one run's main.py killed from
+    outside after its first checkpoint: retried, it resumes to the losses of the
+    sequential grid; the report states the runs' epochs and samples; the evaluation
+    prints no TensorFlow start-up lines."""
     root, data = sequential
-    # The command as a user gives it: it starts a local Ray of the machine's cores and
-    # stops it; its workers find the repository's modules.
+    name, killed = 'mlp_mlp_bernoulli', {}
+    killer = threading.Thread(target=kill_main_py_after_its_first_checkpoint,
+                              args=(tmp_path / 'exp/paper' / name, killed))
+    killer.start()
     done = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--ray',
                            *ray_grid_args(tmp_path, data, classifier_dir)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=1200)
+    killer.join()
     assert done.returncode == 0, done.stderr[-3000:]
+    assert 'pid' in killed
     lines = [line for line in done.stdout.splitlines() if line.startswith('ray: ')]
-    for name in RUNS.split(','):
-        assert f'ray: [paper/{name}] started on ' in done.stdout
-        assert any(line.startswith(f'ray: [paper/{name}] finished on ')
-                   and line.endswith('(trained)') for line in lines), lines
-        assert logged(tmp_path / 'exp/paper' / name) == logged(root / 'exp/paper' / name)
+    assert (f'ray: [paper/{name}] retried on ' in done.stdout and '(attempt 2): main.py was '
+            'killed by SIGKILL; it resumes from its latest checkpoint' in done.stdout)
+    for run in RUNS.split(','):
+        assert f'ray: [paper/{run}] started on ' in done.stdout
+        assert any(line.startswith(f'ray: [paper/{run}] finished on ') for line in lines)
+        assert logged(tmp_path / 'exp/paper' / run) == logged(root / 'exp/paper' / run)
+        assert metrics_of(tmp_path, run) == metrics_of(root, run)
     assert lines[-1] == 'ray: 2 runs: 2 finished, 0 diverged, 0 failed'
     assert 'Report: ' in done.stdout
     rows = run_table_rows(tmp_path / 'figs')
     assert len(rows) == 2 and rows == run_table_rows(root / 'figs')
-    for name in RUNS.split(','):
-        assert metrics_of(tmp_path, name) == metrics_of(root, name)
+    assert (f"Every run trained {EPOCHS} epochs on binarized MNIST (70,000 images) and was "
+            "evaluated on 300 samples") in (tmp_path / 'figs/results.md').read_text()
+    for noise in ('oneDNN', 'cuInit', 'absl', 'cuda'):
+        assert noise not in done.stdout + done.stderr
 
 
 def metrics_of(root, name):
@@ -241,6 +267,15 @@ def test_failed_and_diverged_runs_are_reported_and_not_retried(
     assert not (tmp_path / 'figs').exists()
 
 
+def test_a_request_no_node_can_meet_is_refused(local_ray):
+    with pytest.raises(on_ray.Refused, match=r"a run asks for 3 CPUs and 0 GPUs, and no node "
+                       r"has them \(the nodes have 2 CPUs and 0 GPUs\)"):
+        on_ray.refuse_unmet(ray, {'num_cpus': 3})
+    with pytest.raises(on_ray.Refused, match="a run asks for 0 CPUs and 1 GPUs"):
+        on_ray.refuse_unmet(ray, {'num_gpus': 1, 'num_cpus': 0})
+    on_ray.refuse_unmet(ray, {'num_cpus': 2})
+
+
 def test_every_node_must_see_the_experiment_root(tmp_path, local_ray):
     on_ray.check_shared_root(ray, str(tmp_path / 'exp'))  # one node: it sees it
     assert os.listdir(tmp_path / 'exp') == []  # and the marker is gone
@@ -272,6 +307,9 @@ def test_ray_missing_or_unreachable_is_one_line_exit_2(tmp_path, monkeypatch, ca
     assert one_error_line(capsys, ['--ray', 'nowhere'] + argv, tmp_path) == (
         "error: --ray nowhere: give the cluster's address as HOST:PORT, e.g. the head's "
         "HEAD:6379 (docs/ray.md)")
+    # More CPUs than the machine has: Ray would wait for ever.
+    assert one_error_line(capsys, ['--ray', '--cpus-per-run', '99'] + argv, tmp_path) == (
+        f"error: --cpus-per-run 99: this machine has {os.cpu_count()} CPUs")
     monkeypatch.setitem(sys.modules, 'ray', None)  # as if not installed: import fails
     assert one_error_line(capsys, ['--ray'] + argv, tmp_path) == (
         "error: --ray needs the ray package: pip install -r requirements-ray.txt")
@@ -284,3 +322,78 @@ def test_the_sequential_grid_does_not_import_ray(tmp_path):
     done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def start_grid(tmp_path, data, classifier_dir, epochs):
+    """``reproduce.py --ray`` on the two-run grid in a session of its own, with Python's
+    SIGINT handler (a test run in the background inherits SIGINT ignored)."""
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"sys.argv[0] = {os.path.join(ROOT, 'reproduce.py')!r}; import reproduce; "
+            "sys.exit(reproduce.main(sys.argv[1:]))")
+    args = grid_args(tmp_path, data, classifier_dir, epochs) + EXTRA
+    return subprocess.Popen([sys.executable, '-c', code, '--ray', *args], cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_checkpoints(exp, names, steps_after=0, timeout=600):
+    """Until every run has a checkpoint after step ``steps_after`` (its pid then)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = {name: pid_and_parent(exp / name) for name in names}
+        if all(found.values()) and all(checkpoint_step(exp / name) > steps_after
+                                       for name in names):
+            return {name: pid for name, (pid, _) in found.items()}
+        time.sleep(0.1)
+    raise AssertionError(f"no checkpoints after step {steps_after} in {timeout} s")
+
+
+def checkpoint_step(exp_dir):
+    try:
+        text = (exp_dir / 'checkpoints/checkpoint').read_text()
+    except OSError:
+        return 0
+    return int(text.split('ckpt-', 1)[1].split('"', 1)[0])
+
+
+def test_ctrl_c_sigterm_and_a_killed_driver_leave_every_run_resumable(
+        tmp_path, sequential, classifier_dir):
+    """Ctrl-C (SIGINT to the command's process group), then SIGTERM to the command alone:
+    each time every run saves a checkpoint and ends within seconds, and the command says
+    so in one line (exit status 130, 143). Then the command killed outright (kill -9):
+    Ray's processes it leaves behind do not disturb the next start, which resumes."""
+    _, data = sequential
+    names = RUNS.split(',')
+    exp = tmp_path / 'exp/paper'
+    after = 0
+    for how, status in (('group', 130), ('command', 143)):
+        grid = start_grid(tmp_path, data, classifier_dir, 100)
+        pids = wait_for_checkpoints(exp, names, after)
+        os.killpg(grid.pid, signal.SIGINT) if how == 'group' else grid.send_signal(
+            signal.SIGTERM)
+        start = time.time()
+        out, err = grid.communicate(timeout=120)
+        assert grid.returncode == status, err[-3000:]
+        assert time.time() - start < 60
+        name = 'SIGINT' if status == 130 else 'SIGTERM'
+        assert err.splitlines()[-1] == (f"stopped by {name}; every run has saved a "
+                                        "checkpoint: rerun the same command to resume")
+        assert 'SIGTERM received' not in err  # no stack dumps of TensorFlow's processes
+        assert 'ray: 2 runs: 0 finished, 0 diverged, 0 failed, 2 stopped' in out
+        for name in names:
+            assert gone(pids[name])
+            stopped_at = len(read_csv(exp / name / 'logs/batch.csv'))
+            assert checkpoint_step(exp / name) == stopped_at > after  # saved as it stopped
+        after = min(checkpoint_step(exp / name) for name in names)
+
+    grid = start_grid(tmp_path, data, classifier_dir, 100)
+    wait_for_checkpoints(exp, names, after)
+    grid.kill()
+    grid.communicate()
+    done = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--ray',
+                           *grid_args(tmp_path, data, classifier_dir, 30)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in names:
+        assert f'ray: [paper/{name}] finished on ' in done.stdout
+        assert len(read_csv(exp / name / 'logs/epoch.csv')) == 30

@@ -148,6 +148,26 @@ def test_a_new_group_runs_and_shows_in_the_report(tmp_path, synthetic_data, clas
     assert f"| example/lr1e-3 | sbn | binary | {fid:.2f} |" in report
 
 
+def test_a_run_cut_short_by_max_steps_is_recorded_and_reported_as_such(
+        tmp_path, synthetic_data, classifier_dir):
+    """train.max_steps=2 stops a run in its first epoch (4 steps): its record says so,
+    and the report is built (the ways table's minutes per epoch: none yet)."""
+    args = grid_args(tmp_path, synthetic_data, classifier_dir, 1, runs='mlp_mlp_round')
+    assert reproduce.main(args + ['train.max_steps=2']) == 0
+    record = json.loads((tmp_path / 'figs/runs/paper/mlp_mlp_round.json').read_text())
+    assert (record['epochs'], record['steps'], record['partial_epoch']) == (0, 2, True)
+    assert record['metrics']['step'] == 2
+    report = (tmp_path / 'figs/results.md').read_text()
+    assert "Runs trained 0 epochs (1 with a part of an epoch more)" in report
+    assert "evaluated on 300 samples" in report
+    fid = record['metrics']['variants']['binary']['fid']
+    assert (f"| sigmoid-adjusted straight-through, DBNs (paper) | mlp_mlp_round | wgan-gp | "
+            f"binary | {fid:.2f} |") in report
+    row = next(line for line in report.splitlines()
+               if line.startswith('| sigmoid-adjusted straight-through, DBNs (paper) |'))
+    assert row.split('|')[-3].strip() == '—'  # minutes per epoch
+
+
 def constructed_runs(fids, notched=('mlp_mlp_round',), seeds=None):
     """with_seeds()-like runs of every run with the given FIDs (``seeds``: {run: FIDs of
     more seeds}); 0.005-wide histograms with the bins at 0.5 empty where named."""

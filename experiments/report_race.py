@@ -1,0 +1,201 @@
+"""The report's sections on issue 39's fair race between the ways to train binary outputs:
+why the ways row's score-function ways drew noise (group cause), seed 003's BGAN on its
+own terms (seed003), the learning-rate sweep (race_sweep) and the races on the MLP and
+on seed 003's CNN (race_mlp, race_cnn), with the equal-time figure."""
+import os
+import statistics
+
+from binarygan.plots import plot_fid_against_minutes
+from experiments.grid import (CAUSE_RUNS, CAUSE_VARIANTS, RACE_GROUP_WAYS, RACE_LEARNING_RATE,
+                              RACE_LEARNING_RATES, RACE_SEEDS, RACE_WAY_RUNS, RACES)
+from experiments.report_ways import figure_path, minutes_per_epoch, number
+from experiments.statistics import beyond_spread, mean_and_spread, shown
+
+# Seed 003's run is done when its samples are digits: this class entropy, and an FID
+# within this factor of the paper's CNN with DBNs (WGAN-GP, protocol paper, seed 0).
+DIGITS_CLASS_ENTROPY, DIGITS_FID_FACTOR = 0.95, 1.5
+WAY_NAMES = {'bgan': 'BGAN', 'reinforce': 'REINFORCE'}
+
+
+def binary(record):
+    """The metrics of the run's samples as trained: the binary ones (the real-valued
+    way's and Gumbel-sigmoid's, thresholded)."""
+    variants = record['metrics']['variants']
+    return variants.get('binary') or variants['threshold']
+
+
+def epoch_means(record, key, form='.1f'):
+    """'first → last' of a batch-log column's epoch means, '—' where not logged."""
+    values = [epoch[key] for epoch in record.get('training_by_epoch', []) if key in epoch]
+    return f"{values[0]:{form}} → {values[-1]:{form}}" if values else '—'
+
+
+def cause_section(records):
+    found = [(name, variant, records[f'cause/{variant}'][name]) for name in CAUSE_RUNS
+             for variant in CAUSE_VARIANTS if name in records.get(f'cause/{variant}', {})]
+    if not found:
+        return []
+    lines = ["## Why the ways row's BGAN and REINFORCE drew noise (issue 39, section 1)", "",
+             "The paper's MLP, 5 epochs, seed 0, each way as the ways row ran it (BGAN: its "
+             "joint steps, 20 samples per latent; REINFORCE: one sample per latent, the "
+             "WGAN-GP critic's score as reward), then without batch normalization on the "
+             "generator's output logits (`model.output_bn=false`), then with the slope "
+             "annealed ×1.1 per epoch. Epoch means of the batch log: first → last epoch.", "",
+             "| way | variant | FID along training | FID | class entropy | ink | preact. "
+             "in [0, 0.1] ∪ [0.9, 1] | isolated on-pixels / image | effective sample size | "
+             "G's gradient norm | D's loss |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, variant, record in found:
+        m = binary(record)
+        along = ', '.join(f"{float(row['fid']):.0f}" for row in record['along_training']
+                          if row['variant'] in ('binary', 'threshold'))
+        lines.append(
+            f"| {WAY_NAMES[name]} | {variant} | {along} | {m['fid']:.2f} | "
+            f"{m['class_entropy']:.3f} | {m['ink_density']:.3f} | "
+            f"{record['metrics']['preactivated']['share_below_0.1_or_above_0.9']:.1%} | "
+            f"{number(m.get('isolated_pixels'), '.2f')} | "
+            f"{epoch_means(record, 'effective_sample_size')} | "
+            f"{epoch_means(record, 'g_grad_norm')} | {epoch_means(record, 'd_loss', '.4f')} |")
+    return lines
+
+
+def seed003_section(records):
+    record = records.get('race/cnn/seed0', {}).get('bgan')
+    if record is None:
+        return []
+    paper = records.get('paper', {}).get('cnn_cnn_round')
+    bar = paper and DIGITS_FID_FACTOR * binary(paper)['fid']
+    m = binary(record)
+    digits = m['class_entropy'] >= DIGITS_CLASS_ENTROPY and bar and m['fid'] <= bar
+    steps = record['steps_per_epoch'] or 0
+    along = '; '.join(f"step {int(row['epoch']) * steps:,}: {float(row['fid']):.1f} / "
+                      f"{float(row['class_entropy']):.3f}" for row in record['along_training'])
+    return [
+        "## Seed 003's BGAN on its own terms", "",
+        "kklemon/bgan-pytorch's binary MNIST: its DCGAN-like generator (transposed "
+        "convolutions 128-64-32-16, LeakyReLU 0.2, batch normalization after the "
+        "activation, a 1×1 convolution to unnormalized logits) and discriminator "
+        "(convolutions 16-32-64-128, 4×4 stride 2, LeakyReLU, no batch normalization), "
+        "z 64, PyTorch's initialization, Adam 1e-4 (0.5, 0.999) for both, 20 samples per "
+        "latent, the pixel mean of log g, the discriminator's and generator's steps "
+        "together. Its 32×32 images here are the project's binarized MNIST zero-padded "
+        "(the discriminator pads, the generator's output is cropped back to 28×28), so "
+        "that FID measures the model, not the data. Seed 0, "
+        f"{record['epochs']} epochs ({record['steps']:,} generator steps), "
+        f"{record['hours']:.2f} h on {record['machine']}.", "",
+        f"FID {m['fid']:.2f}, class entropy {m['class_entropy']:.3f}, isolated on-pixels "
+        f"{number(m.get('isolated_pixels'), '.2f')} per image, ink {m['ink_density']:.3f}. "
+        + (f"The bar: class entropy ≥ {DIGITS_CLASS_ENTROPY} and FID ≤ {bar:.2f} "
+           f"({DIGITS_FID_FACTOR} × the paper's CNN with DBNs): "
+           f"{'met' if digits else 'not met'}." if bar else ""), "",
+        f"FID / class entropy along training (5,000 samples): {along}.", "",
+        "![seed 003's BGAN](race/cnn/seed0/bgan.png)"]
+
+
+def sweep_section(records):
+    found = {(name, rate): records.get(f'race/sweep/lr{rate:g}', {}).get(name)
+             for name in RACE_WAY_RUNS for rate in RACE_LEARNING_RATES}
+    if not any(found.values()):
+        return []
+    lines = ["## The race's learning-rate sweep (MLP, 3 epochs, seed 0)", "",
+             "G's learning rate around every author's 1e-4 (D's stays 1e-4); FID after 3 "
+             "epochs, 10,000 samples. The race trains each way at its chosen rate.", "",
+             "| way | " + " | ".join(f"G lr {rate:g}" for rate in RACE_LEARNING_RATES)
+             + " | chosen |", "|---|" + "---|" * (len(RACE_LEARNING_RATES) + 1)]
+    for name, (_, way, *_) in RACE_WAY_RUNS.items():
+        cells = [number(found[name, rate] and binary(found[name, rate])['fid'], '.2f')
+                 for rate in RACE_LEARNING_RATES]
+        lines.append(f"| {way} | {' | '.join(cells)} | "
+                     f"{number(RACE_LEARNING_RATE.get(name), 'g')} |")
+    return lines
+
+
+def race_records(records, race):
+    """{way: [records by seed]} of a race."""
+    return {name: [records[f'race/{race}/seed{seed}'][name] for seed in RACE_SEEDS
+                   if name in records.get(f'race/{race}/seed{seed}', {})]
+            for name in RACE_GROUP_WAYS[race]}
+
+
+def race_section(records, race):
+    runs = {name: found for name, found in race_records(records, race).items() if found}
+    if not runs:
+        return []
+    networks = ("the paper's MLPs, no batch normalization on the output logits"
+                if race == 'mlp' else "seed 003's DCGAN-like CNN (z 64, PyTorch's "
+                "initialization)")
+    lines = [f"## The race on the {race.upper()}: every way at its best", "",
+             f"Networks: {networks}; 20 epochs, 10,000 samples, seeds 0–2; each way at the "
+             "G learning rate its sweep chose. "
+             "Mean ± standard deviation over the seeds there are.", "",
+             "| way | settings (whose) | G lr | seeds | FID | class entropy | isolated "
+             "on-pixels / image | generator updates | min / epoch | grid |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, found in runs.items():
+        _, way, _, gan_type, overrides = RACE_WAY_RUNS[name]
+        metrics = [binary(record) for record in found]
+        minutes = [minutes_per_epoch(record) for record in found]
+        lines.append(
+            f"| {way} | {settings_words(name, gan_type, overrides)} | "
+            f"{found[0]['generator_learning_rate']:g} | "
+            f"{', '.join(str(record['seed']) for record in found)} | "
+            f"{shown([m['fid'] for m in metrics])} | "
+            f"{shown([m['class_entropy'] for m in metrics], 3)} | "
+            f"{shown([m['isolated_pixels'] or 0. for m in metrics])} | "
+            f"{found[0]['steps']:,} | {statistics.mean(minutes):.1f} | "
+            f"![{name}](race/{race}/seed{found[0]['seed']}/{name}.png) |")
+    return lines + ["", race_conclusion(runs)]
+
+
+def settings_words(name, gan_type, overrides):
+    if gan_type == 'bgan':
+        return "1 D step with each G step, Adam β2 0.999, 20 samples (Hjelm et al.)"
+    if 'model.samples_per_latent=20' in overrides:
+        return "WGAN-GP critic 5:1, 20 samples, leave-one-out (this project's best try)"
+    if name == 'reinforce':
+        return "WGAN-GP critic 5:1, the batch's leave-one-out (this project)"
+    if 'gumbel' in name:
+        return "WGAN-GP 5:1, temperature 1 → 0.5 (Jang et al.)"
+    return "WGAN-GP 5:1, slope ×1.1 per epoch (Dong & Yang)"
+
+
+def race_conclusion(runs):
+    """The sentence the spreads allow: the lowest mean FID, the ways level with it
+    (apart by no more than the two spreads together) and those clearly behind."""
+    fids = {name: [binary(record)['fid'] for record in found] for name, found in runs.items()}
+    best = min(fids, key=lambda name: mean_and_spread(fids[name])[0])
+    level = [name for name in fids if name != best and not beyond_spread(fids[best], fids[name])]
+    behind = [name for name in fids if name != best and name not in level]
+    words = {name: RACE_WAY_RUNS[name][1] for name in fids}
+    return (f"Lowest mean FID: {words[best]} ({shown(fids[best])}). "
+            + (f"Level with it within the spreads: {'; '.join(words[n] for n in level)}. "
+               if level else "")
+            + (f"Behind it beyond the spreads: {'; '.join(words[n] for n in behind)}."
+               if behind else ""))
+
+
+def race_figures(records, figs_dir):
+    """race/<race>_fid_against_minutes.png: FID along training against training minutes,
+    a line per way and seed (the equal-time view); the paths made."""
+    made = []
+    for race in RACES:
+        curves = {}
+        for name, found in race_records(records, race).items():
+            for record in found:
+                minutes = [sum(record['epoch_seconds'][:epoch]) / 60
+                           for epoch in range(1, len(record['epoch_seconds']) + 1)]
+                fids = [float(row['fid']) for row in record['along_training']
+                        if row['variant'] in ('binary', 'threshold')]
+                curves[(name, record['seed'])] = (minutes[:len(fids)], fids)
+        if curves:
+            path = os.path.join('race', f'{race}_fid_against_minutes.png')
+            plot_fid_against_minutes(curves, figure_path(figs_dir, path))
+            made.append(path)
+    return made
+
+
+def mlp_race_section(records):
+    return race_section(records, 'mlp')
+
+
+def cnn_race_section(records):
+    return race_section(records, 'cnn')
