@@ -165,12 +165,17 @@ def trained_how(records):
     samples = sorted({record['metrics']['num_samples'] for record in every
                       if 'num_samples' in record['metrics']})  # an early record lacks it
     partial = [record for record in every if record.get('partial_epoch')]
-    trained = (f"Every run trained {epochs[0]} epochs" if len(epochs) == 1 and not partial
-               else f"Runs trained {', '.join(map(str, epochs))} epochs"
+    alike = len(epochs) == 1 and not partial
+
+    def listed(values):
+        return ' or '.join([', '.join(values[:-1]), values[-1]][-len(values):])
+    trained = (f"Every run trained {epochs[0]} epochs" if alike
+               else f"The runs trained {listed([str(n) for n in epochs])} epochs"
                + (f" ({len(partial)} with a part of an epoch more)" if partial else "")
                + " (each table gives a run's epochs)")
-    evaluated = (f"{samples[0]:,} samples" if len(samples) == 1
-                 else f"{', '.join(f'{n:,}' for n in samples)} samples (each run's own)")
+    evaluated = ("was evaluated on " if alike else "were evaluated on ") + (
+        f"{samples[0]:,} samples" if len(samples) == 1
+        else f"{listed([f'{n:,}' for n in samples])} samples (each table's runs their own)")
     return trained, evaluated
 
 
@@ -181,7 +186,7 @@ def header(records):
                                       record.get('finished', '')))['metrics']
     trained, evaluated = trained_how(records)
     return ["# Results", "",
-            f"{trained} on binarized MNIST (70,000 images) and was evaluated on {evaluated} "
+            f"{trained} on binarized MNIST (70,000 images) and {evaluated} "
             "of its last checkpoint against the 10,000 "
             "binarized test images with the project's reference classifier "
             "(`python -m binarygan.evaluate`). Two protocols: `paper` follows the paper's "

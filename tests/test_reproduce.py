@@ -158,7 +158,7 @@ def test_a_run_cut_short_by_max_steps_is_recorded_and_reported_as_such(
     assert (record['epochs'], record['steps'], record['partial_epoch']) == (0, 2, True)
     assert record['metrics']['step'] == 2
     report = (tmp_path / 'figs/results.md').read_text()
-    assert "Runs trained 0 epochs (1 with a part of an epoch more)" in report
+    assert "The runs trained 0 epochs (1 with a part of an epoch more)" in report
     assert "evaluated on 300 samples" in report
     fid = record['metrics']['variants']['binary']['fid']
     assert (f"| sigmoid-adjusted straight-through, DBNs (paper) | mlp_mlp_round | wgan-gp | "
