@@ -175,7 +175,8 @@ def trained_how(records):
                + " (each table gives a run's epochs)")
     evaluated = ("was evaluated on " if alike else "were evaluated on ") + (
         f"{samples[0]:,} samples" if len(samples) == 1
-        else f"{listed([f'{n:,}' for n in samples])} samples (each table's runs their own)")
+        else f"{listed([f'{n:,}' for n in samples])} samples (each table's runs their own)"
+    ) + (" of its last checkpoint" if alike else " of their last checkpoints")
     return trained, evaluated
 
 
@@ -186,8 +187,7 @@ def header(records):
                                       record.get('finished', '')))['metrics']
     trained, evaluated = trained_how(records)
     return ["# Results", "",
-            f"{trained} on binarized MNIST (70,000 images) and {evaluated} "
-            "of its last checkpoint against the 10,000 "
+            f"{trained} on binarized MNIST (70,000 images) and {evaluated} against the 10,000 "
             "binarized test images with the project's reference classifier "
             "(`python -m binarygan.evaluate`). Two protocols: `paper` follows the paper's "
             "text (slope ×1.1 after every epoch, batch normalization with batch "
