@@ -8,7 +8,7 @@ from binarygan.fast.critic import FastCritic
 from binarygan.fast.parts import generator_logits_in_parts
 from binarygan.fast.policy import batch_parts, uses_xla
 from binarygan.networks import build_networks
-from binarygan.estimators import ESTIMATORS, bernoulli_log_prob
+from binarygan.estimators import ESTIMATORS
 from binarygan.generator_gradients import for_estimator
 from binarygan.iteration import training_iteration
 from binarygan.neurons import output_neurons
@@ -110,9 +110,16 @@ class BinaryGAN:
         return self.output_layer(self.generator_logits(z, training), rng)
 
     def log_likelihood(self, bits, logits):
-        """log g(bits | z) of each sample of the output neurons' ``logits``."""
-        return bernoulli_log_prob(bits, tf.cast(self.slope, logits.dtype) * logits,
-                                  self.log_likelihood_reduction)
+        """log g(bits | z) of the samples ``bits`` (samples_per_latent of each latent,
+        sample-major) of the output neurons' ``logits`` (one per latent): over the
+        pixels, b x - softplus(x) with x the slope times the logit, its softplus taken
+        once per latent rather than per sample."""
+        x = tf.cast(self.slope, logits.dtype) * tf.reshape(logits, [1, tf.shape(logits)[0], -1])
+        bits = tf.reshape(bits, [self.samples_per_latent, tf.shape(logits)[0], -1])
+        log_p = tf.reduce_sum(bits * x, -1) - tf.reduce_sum(tf.nn.softplus(x), -1)
+        if self.log_likelihood_reduction == 'mean':
+            log_p /= tf.cast(tf.shape(x)[-1], log_p.dtype)
+        return tf.reshape(log_p, [-1])
 
     # -- the steps of an iteration -------------------------------------------
     def samples_of_each(self, logits):

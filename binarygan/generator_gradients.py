@@ -20,8 +20,8 @@ def through_the_outputs(gan, z):
 def score_function(gan, z):
     """REINFORCE: model.samples_per_latent samples of each latent, scored by the critic;
     no gradient passes through the bits, the surrogate's does (estimators.py)."""
-    logits = gan.samples_of_each(gan.generator_logits(z, True))
-    fake, _ = gan.output_layer(logits, gan.rng)
+    logits = gan.generator_logits(z, True)
+    fake, _ = gan.output_layer(gan.samples_of_each(logits), gan.rng)
     losses = gan.objective.generator_losses(gan.critic(fake))
     # Leave-one-out among each latent's samples, or with one each, among the batch's.
     groups = [gan.samples_per_latent, -1] if gan.samples_per_latent > 1 else [-1, 1]
@@ -37,8 +37,8 @@ def boundary_seeking(gan, real, z):
     generator descends the samples' log-likelihoods weighed by their normalized
     importance weights. Returns (the discriminator's loss, the generator's)."""
     with tf.GradientTape(persistent=True) as tape:
-        logits = gan.samples_of_each(gan.generator_logits(z, True))
-        fake, _ = gan.output_layer(logits, gan.rng)
+        logits = gan.generator_logits(z, True)
+        fake, _ = gan.output_layer(gan.samples_of_each(logits), gan.rng)
         real_scores, fake_scores = gan.critic.scores(real, fake)
         d_loss = gan.objective.critic_loss(real_scores, fake_scores)
         shape = [gan.samples_per_latent, gan.batch_size]

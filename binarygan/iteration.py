@@ -27,8 +27,11 @@ def training_iteration(gan, sampler):
     def steps(n_critic, real, z):
         if not gan.fresh_batch_per_critic_step:
             # The generator does not change during the critic steps: its logits
-            # once (stochastic neurons still draw anew at every step).
-            logits = generator_logits(z)
+            # once (stochastic neurons still draw anew at every step); none before
+            # BGAN's joint step alone.
+            logits = (tf.cond(n_critic > 1, lambda: generator_logits(z),
+                              lambda: tf.zeros([gan.batch_size, *gan.generator.output_shape[1:]]))
+                      if joint else generator_logits(z))
         d_losses = tf.TensorArray(tf.float32, size=n_critic)
         penalty = tf.constant(0.)
         for i in tf.range(n_critic - 1 if joint else n_critic):

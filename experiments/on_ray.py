@@ -4,12 +4,14 @@
 Each run of the group is a Ray task that trains it with gan_run.train_run (main.py in a
 child process, resuming from its latest checkpoint; a run trained long enough is skipped)
 and evaluates it with gan_run.evaluate_run; the driver then writes its record with
-gan_run.archive_run, so the records and the report are the same files as in_order's. A run asks for one GPU where the cluster has GPUs, else --cpus-per-run CPUs.
+gan_run.archive_run, so the records and the report are the same files as in_order's. A
+run asks for one GPU where the cluster has GPUs, else --cpus-per-run CPUs.
 
-Faults: a worker killed or a node lost is a system failure, and Ray runs the task again
-(MAX_RETRIES times), which resumes the run from its latest checkpoint; a run that stops
-for another reason (bad input, a NaN loss: gan_run.GridError, or a diverged run) is
-reported and not retried.
+Faults (docs/ray.md): a worker killed or a node lost is a system failure, and Ray runs the
+task again (MAX_RETRIES times); a main.py killed from outside is started again by its
+task; either resumes the run from its latest checkpoint. A run that stops for another
+reason (bad input, an error: gan_run.GridError, or a diverged run) is reported and not
+retried. Ctrl-C or SIGTERM has every run save a checkpoint and end (Progress).
 
 Ray is an optional dependency (requirements-ray.txt): this module imports it only inside
 its functions, and reproduce.py imports this module only for --ray.

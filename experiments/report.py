@@ -102,9 +102,9 @@ def ablation_section(records):
             notch = record['histogram'] and notch_ratio(record['histogram'])
             marker = ' †' if record.get('note') else ''
             lines.append(
-                f"| {name}{marker} | {bn_mode} | {slope} | {m['fid']:.2f} | {m['class_entropy']:.3f} "
-                f"| {m['ink_density']:.3f} | {number(m.get('isolated_pixels'))} | "
-                f"{number(m.get('components'))} | "
+                f"| {name}{marker} | {bn_mode} | {slope} | {m['fid']:.2f} | "
+                f"{m['class_entropy']:.3f} | {m['ink_density']:.3f} | "
+                f"{number(m.get('isolated_pixels'))} | {number(m.get('components'))} | "
                 f"{record['metrics']['preactivated']['share_0.4_to_0.6']:.1%} | "
                 f"{number(notch, '.2f')} |")
         if all(cells.values()):

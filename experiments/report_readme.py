@@ -20,9 +20,9 @@ def results_table(records):
     test_pixels = next((record['metrics']['data_isolated_pixels']
                         for folder in records.values() for record in folder.values()
                         if 'data_isolated_pixels' in record['metrics']), None)
-    lines = [f"| run | {' | '.join(f'FID `{p}`' for p in PROTOCOLS)} | class entropy "
-             f"{' / '.join(f'`{p}`' for p in PROTOCOLS)} | isolated on-pixels per image "
-             f"{' / '.join(f'`{p}`' for p in PROTOCOLS)} (test images {cell(test_pixels, '.3f')}) |",
+    both = ' / '.join(f'`{p}`' for p in PROTOCOLS)
+    lines = [f"| run | {' | '.join(f'FID `{p}`' for p in PROTOCOLS)} | class entropy {both} | "
+             f"isolated on-pixels per image {both} (test images {cell(test_pixels, '.3f')}) |",
              "|---|---|---|---|---|"]
     for name in RUNS:
         found = [runs[protocol].get(name) for protocol in PROTOCOLS]

@@ -93,12 +93,15 @@ def test_the_joint_step_takes_both_losses_from_the_same_samples():
                                                        d_before))
 
 
-def test_the_mean_log_likelihood_is_the_sum_over_the_pixels_divided_by_their_number():
-    gan = bgan_model('model.log_likelihood=mean')
+@pytest.mark.parametrize('reduction, pixels', [('sum', 1), ('mean', 784)])
+def test_the_log_likelihood_of_each_sample_of_each_latent(reduction, pixels):
+    """2 samples of each of 3 latents (sample-major) against their latent's logits: the
+    pixels' log-likelihoods summed, or averaged with seed 003's model.log_likelihood."""
+    gan = bgan_model(f'model.log_likelihood={reduction}', 'model.samples_per_latent=2')
     logits = tf.random.stateless_normal([3, 28, 28, 1], seed=[5, 6]) * 3.
-    bits = tf.cast(tf.random.stateless_uniform([3, 28, 28, 1], [7, 8]) < 0.3, tf.float32)
-    np.testing.assert_allclose(gan.log_likelihood(bits, logits).numpy(),
-                               numpy_log_likelihood(bits.numpy(), logits.numpy()) / 784,
+    bits = tf.cast(tf.random.stateless_uniform([6, 28, 28, 1], [7, 8]) < 0.3, tf.float32)
+    expected = numpy_log_likelihood(bits.numpy(), np.tile(logits.numpy(), [2, 1, 1, 1]))
+    np.testing.assert_allclose(gan.log_likelihood(bits, logits).numpy(), expected / pixels,
                                rtol=1e-5)
 
 

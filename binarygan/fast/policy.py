@@ -4,6 +4,7 @@ import os
 import tensorflow as tf
 
 from binarygan.configure import critic_couples_samples
+from binarygan.objectives import OBJECTIVES
 
 
 def uses_xla(model_config, train_config):
@@ -26,7 +27,10 @@ def batch_parts(model_config, train_config):
         return 1
     parts = train_config['batch_parts']
     if parts == 0:
+        # Not for BGAN: its joint step's pass of (1 + M) x batch images is large enough
+        # to keep every core busy in one part.
         parts = 2 if ((os.cpu_count() or 1) >= 2 and model_config['batch_size'] % 2 == 0
+                      and not OBJECTIVES[model_config['gan_type']].boundary_seeking
                       and not critic_couples_samples(model_config)
                       and not uses_xla(model_config, train_config)
                       and not tf.config.list_physical_devices('GPU')) else 1
