@@ -11,9 +11,10 @@ BATCH_NORM_MOMENTUM, BATCH_NORM_EPSILON = 0.85, 1e-4
 
 # The seed's MLP as its code trained it (akshaychawla/Binary-Neural-Networks at ff813d5,
 # the commit of the seed's results: mnist_baseline.py, mnist_binary.py, layers.py), the
-# layer sizes also in its README's figure readme_data/network_arch.jpg; but for two slips
-# of that code, fixed here (docs/binarized_weights.md): it never updated its output layer,
-# and its dropout mask kept units with probability 0.69, not 0.5.
+# layer sizes also in its README's figure readme_data/network_arch.jpg; but for three
+# traits of that code, which only the *_as_it_ran configurations keep
+# (docs/binarized_weights.md): it never updated its output layer, it took the batches in
+# the file's order, and its dropout (SEED_DROPOUT) kept more units than it meant to.
 SEED_MLP = {
     'hidden_units': (2048, 2048, 2048),
     'batch_norm': False,
@@ -27,7 +28,15 @@ SEED_MLP = {
     'learning_rate_decay': 1.,  # per epoch
     'glorot_kernel_steps': False,
     'batch_size': 256,
+    'dropout_mask': 'independent',  # each layer its own mask; 'seed': SEED_DROPOUT
+    'train_output_layer': True,
+    'shuffle': True,             # the training images in a new order every epoch
 }
+# The seed's dropout as its layers.py computes it: a unit is kept where a standard normal
+# draw is below 0.5 (probability Phi(0.5) = 0.69, not the 0.5 it meant), kept units are
+# scaled by 1 / 0.5 = 2, and its three layers' random streams, built with the same seed,
+# draw the same mask at every step.
+SEED_DROPOUT_KEEP_BELOW, SEED_DROPOUT_SCALE = 0.5, 2.
 # BinaryConnect's published MNIST setting (MatthieuCourbariaux/BinaryConnect, lasagne
 # branch: mnist.py, binary_connect.py): 3 x 2048 units, batch normalization after every
 # dense layer, squared hinge loss, Adam from 1e-3 decaying to 3e-6 over 250 epochs, the
@@ -43,11 +52,29 @@ BINARYCONNECT_MLP = {
     'learning_rate_decay': (3e-6 / 1e-3) ** (1 / 250),
     'glorot_kernel_steps': True,
     'batch_size': 100,
+    'dropout_mask': 'independent',
+    'train_output_layer': True,
+    'shuffle': True,
 }
 CONFIGS = {
     'seed_baseline_dropout': dict(
         SEED_MLP, binarization=None, dropout=0.5,
         description="the seed's baseline: full precision, dropout 0.5 after each hidden layer"),
+    'seed_baseline_as_it_ran': dict(
+        SEED_MLP, binarization=None, dropout=0.5, dropout_mask='seed',
+        train_output_layer=False, shuffle=False,
+        description="the seed's baseline as its code ran: its dropout (keeps 69 %, scales "
+                    "by 2, one mask for all layers), output layer never trained, no "
+                    "shuffling"),
+    'seed_baseline_seed_dropout': dict(
+        SEED_MLP, binarization=None, dropout=0.5, dropout_mask='seed',
+        description="the seed's baseline with only its dropout as its code ran"),
+    'seed_baseline_frozen_output': dict(
+        SEED_MLP, binarization=None, dropout=0.5, train_output_layer=False,
+        description="the seed's baseline with only its output layer never trained"),
+    'seed_baseline_file_order': dict(
+        SEED_MLP, binarization=None, dropout=0.5, shuffle=False,
+        description="the seed's baseline with only its batches in the file's order"),
     'seed_binary_deterministic': dict(
         SEED_MLP, binarization='deterministic', dropout=0.,
         description="the seed's binarized MLP: W_b = sign(W), no dropout"),
@@ -99,7 +126,8 @@ class Classifier:
                                                        epsilon=BATCH_NORM_EPSILON)
                 norm.build((None, n_out))
                 self.norms.append(norm)
-        self.trainable = (self.kernels + self.biases
+        trained = slice(None) if config['train_output_layer'] else slice(-1)
+        self.trainable = (self.kernels[trained] + self.biases[trained]
                           + [v for norm in self.norms for v in norm.trainable_variables])
         self.optimizer = (keras.optimizers.Adam(config['learning_rate'], epsilon=1e-8)
                           if config['optimizer'] == 'adam'
@@ -124,6 +152,9 @@ class Classifier:
         import tensorflow as tf
         binarization = self.config['binarization']
         x = images
+        shared_mask = (self.seed_dropout_mask(tf.shape(images)[0]) if training
+                       and self.config['dropout'] and self.config['dropout_mask'] == 'seed'
+                       else None)
         for layer, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
             if binarization and not real_weights:
                 stochastic = training and binarization == 'stochastic'
@@ -133,10 +164,27 @@ class Classifier:
                 x = self.norms[layer](x, training=training)
             if layer < len(self.kernels) - 1:
                 x = tf.nn.relu(x)
-                if training and self.config['dropout']:
+                if shared_mask is not None:
+                    x *= shared_mask
+                elif training and self.config['dropout']:
                     x = tf.nn.experimental.stateless_dropout(
                         x, self.config['dropout'], seed=self.rng.make_seeds(1)[:, 0])
         return x
+
+    def seed_dropout_mask(self, batch_size):
+        """SEED_DROPOUT's mask for a batch, the same for every hidden layer (the seed's
+        are all as wide)."""
+        import tensorflow as tf
+        draws = self.rng.normal([batch_size, self.config['hidden_units'][0]])
+        return SEED_DROPOUT_SCALE * tf.cast(draws < SEED_DROPOUT_KEEP_BELOW, tf.float32)
+
+    def batch_order(self, count):
+        """The order of an epoch's ``count`` training images: new and random each epoch,
+        or theirs without config['shuffle']."""
+        import tensorflow as tf
+        if not self.config['shuffle']:
+            return tf.range(count)
+        return tf.argsort(self.rng.uniform([count]))
 
     def loss(self, labels, logits):
         import tensorflow as tf
@@ -166,11 +214,12 @@ class Classifier:
         return loss
 
     def train_epoch(self, images, labels):
-        """An epoch in a new random order of ``images`` (tensors) with the epoch's learning
-        rate; the mean of its batches' losses. Counts the epoch."""
+        """An epoch in a new random order of ``images`` (tensors; in their order without
+        shuffle) with the epoch's learning rate; the mean of its batches' losses. Counts
+        the epoch."""
         import tensorflow as tf
         self.optimizer.learning_rate.assign(self.learning_rate())
-        order = tf.argsort(self.rng.uniform([int(images.shape[0])]))
+        order = self.batch_order(int(images.shape[0]))
         batch_size, losses = self.config['batch_size'], []
         for start in range(0, int(images.shape[0]), batch_size):
             batch = order[start:start + batch_size]

@@ -122,6 +122,25 @@ def test_stochastic_binarization_is_plus_one_with_probability_hard_sigmoid():
     np.testing.assert_allclose(shares, np.clip((values + 1) / 2, 0, 1), atol=0.01)
 
 
+def test_the_seeds_dropout_keeps_69_percent_of_the_units_scaled_by_two():
+    """layers.py's mask: kept where a normal draw is below 0.5 (Phi(0.5) = 0.6915), kept
+    units times 1 / 0.5; one mask for every hidden layer."""
+    classifier = Classifier(small('seed_baseline_as_it_ran', hidden_units=(1000,) * 3), 0)
+    mask = classifier.seed_dropout_mask(200).numpy()
+    assert mask.shape == (200, 1000) and set(np.unique(mask)) == {0., 2.}
+    assert np.mean(mask == 2.) == pytest.approx(0.6915, abs=0.005)
+
+
+def test_the_seeds_output_layer_never_trains_and_its_batches_keep_their_order():
+    classifier = Classifier(small('seed_baseline_as_it_ran', hidden_units=(16,) * 3), 0)
+    np.testing.assert_array_equal(classifier.batch_order(5).numpy(), np.arange(5))
+    before = [v.numpy() for v in classifier.kernels + classifier.biases]
+    classifier.train_epoch(*images_and_labels(512))
+    after = [v.numpy() for v in classifier.kernels + classifier.biases]
+    changed = [not np.array_equal(a, b) for a, b in zip(before, after)]
+    assert changed == [True, True, True, False, True, True, True, False]
+
+
 def test_size_in_bits_by_hand():
     # 784 -> 3 -> 10: 2,382 kernel weights, 13 biases (and 4 x 13 batch-normalization numbers)
     assert Classifier(small('seed_binary_deterministic', hidden_units=(3,)),
@@ -135,7 +154,13 @@ def test_size_in_bits_by_hand():
         10014720 + 32 * 6154, 32 * (10014720 + 6154))
 
 
-@pytest.mark.parametrize('name', list(CONFIGS))
+# The seed's baseline with one of its traits each trains as the others do (their traits
+# are tested above).
+LEARNING = [name for name in CONFIGS if name not in (
+    'seed_baseline_seed_dropout', 'seed_baseline_frozen_output', 'seed_baseline_file_order')]
+
+
+@pytest.mark.parametrize('name', LEARNING)
 def test_each_configuration_learns_a_slice_of_mnist(name):
     """Its recipe, at an eighth of the width and in batches of 64, trained for 6 epochs on
     1,024 MNIST images: the loss on them falls by a fifth at least (the seed's tiny steps

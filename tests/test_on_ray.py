@@ -391,9 +391,9 @@ def test_ctrl_c_sigterm_and_a_killed_driver_leave_every_run_resumable(
     grid.kill()
     grid.communicate()
     done = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--ray',
-                           *grid_args(tmp_path, data, classifier_dir, 30)],
+                           *grid_args(tmp_path, data, classifier_dir, 12)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     for name in names:
         assert f'ray: [paper/{name}] finished on ' in done.stdout
-        assert len(read_csv(exp / name / 'logs/epoch.csv')) == 30
+        assert len(read_csv(exp / name / 'logs/epoch.csv')) == 12

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -64,6 +65,7 @@ def test_dcgan_networks_work_at_32x32_on_28x28_images():
 
 
 def test_torch_default_initialization_is_uniform_within_one_over_root_fan_in():
+    keras.utils.set_random_seed(0)
     network = build_network([('reshape', (1, 1, -1)), ('transconv', (32, 4, 1), None, None),
                              ('reshape', (-1,)), ('dense', 500, None, None)], (64,), 'g',
                             weight_init='torch_default')
@@ -74,4 +76,5 @@ def test_torch_default_initialization_is_uniform_within_one_over_root_fan_in():
             values = variable.numpy().ravel()
             bound = fan_in ** -0.5
             assert np.abs(values).max() <= bound
-            assert values.std() == pytest.approx(bound / np.sqrt(3), rel=0.15)
+            if values.size >= 1000:  # a uniform's spread, where there are enough values
+                assert values.std() == pytest.approx(bound / np.sqrt(3), rel=0.05)
