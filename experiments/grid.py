@@ -70,28 +70,47 @@ EXTRA_SEEDS = (1, 2)
 SCORE_FUNCTION_SLOPE = 'train.slope_annealing_rate=1.0'
 BGAN_SCHEDULE = ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
                  SCORE_FUNCTION_SLOPE]
-RACE_WAYS = [
-    ('sigmoid_adjusted_dbn', 'sigmoid-adjusted straight-through, DBNs (Dong & Yang)', 'round',
-     'wgan-gp', []),
-    ('sigmoid_adjusted_sbn', 'sigmoid-adjusted straight-through, SBNs (Dong & Yang)',
-     'bernoulli', 'wgan-gp', []),
-    ('real_valued', 'real-valued, binarized at test time', 'real', 'wgan-gp', []),
-    ('straight_through', 'plain straight-through, SBNs', 'bernoulli', 'wgan-gp',
-     ['model.gradient_estimator=straight_through']),
-    ('gumbel_sigmoid', 'Gumbel-sigmoid (relaxed samples)', 'bernoulli', 'wgan-gp',
-     ['model.gradient_estimator=gumbel_sigmoid']),
-    ('straight_through_gumbel', 'straight-through Gumbel', 'bernoulli', 'wgan-gp',
-     ['model.gradient_estimator=straight_through_gumbel']),
-    ('reinforce', 'REINFORCE, 1 sample per latent, the batch as baseline', 'bernoulli',
-     'wgan-gp', ['model.gradient_estimator=reinforce', SCORE_FUNCTION_SLOPE]),
-    ('reinforce_multi', 'REINFORCE, 20 samples per latent, leave-one-out among them, '
-     'normalized rewards', 'bernoulli', 'wgan-gp',
-     ['model.gradient_estimator=reinforce', 'model.samples_per_latent=20',
-      'model.normalize_rewards=true', SCORE_FUNCTION_SLOPE]),
-    ('bgan', 'Boundary-Seeking GAN, 20 samples per latent (Hjelm et al.)', 'bernoulli', 'bgan',
-     BGAN_SCHEDULE),
-]
-RACE_WAY_RUNS = {way[0]: way for way in RACE_WAYS}
+WGAN_GP = "WGAN-GP critic, 5 steps"
+
+
+@dataclasses.dataclass(frozen=True)
+class Way:
+    """A way of the race: what it is, its schedule in words and whose it is, the
+    output neurons it trains, its objective and the rest of main.py's settings."""
+    description: str
+    schedule: str
+    neurons: str
+    objective: str = 'wgan-gp'
+    overrides: tuple = ()
+
+
+RACE_WAYS = {
+    'sigmoid_adjusted_dbn': Way('sigmoid-adjusted straight-through, DBNs',
+                                f"{WGAN_GP}, slope ×1.1 per epoch (Dong & Yang)", 'round'),
+    'sigmoid_adjusted_sbn': Way('sigmoid-adjusted straight-through, SBNs',
+                                f"{WGAN_GP}, slope ×1.1 per epoch (Dong & Yang)", 'bernoulli'),
+    'real_valued': Way('real-valued, binarized at test time',
+                       f"{WGAN_GP} (Dong & Yang's baseline)", 'real'),
+    'straight_through': Way('plain straight-through, SBNs', f"{WGAN_GP} (Hinton)", 'bernoulli',
+                            overrides=('model.gradient_estimator=straight_through',)),
+    'gumbel_sigmoid': Way('Gumbel-sigmoid (relaxed samples)',
+                          f"{WGAN_GP}, temperature 1 → 0.5 (Jang et al.)", 'bernoulli',
+                          overrides=('model.gradient_estimator=gumbel_sigmoid',)),
+    'straight_through_gumbel': Way(
+        'straight-through Gumbel', f"{WGAN_GP}, temperature 1 → 0.5 (Jang et al.)",
+        'bernoulli', overrides=('model.gradient_estimator=straight_through_gumbel',)),
+    'reinforce': Way('REINFORCE, 1 sample per latent, the batch as baseline',
+                     f"{WGAN_GP}, slope 1 (this project's first try)", 'bernoulli',
+                     overrides=('model.gradient_estimator=reinforce', SCORE_FUNCTION_SLOPE)),
+    'reinforce_multi': Way(
+        'REINFORCE, 20 samples per latent, leave-one-out among them, normalized rewards',
+        f"{WGAN_GP}, slope 1 (this project's best try)", 'bernoulli',
+        overrides=('model.gradient_estimator=reinforce', 'model.samples_per_latent=20',
+                   'model.normalize_rewards=true', SCORE_FUNCTION_SLOPE)),
+    'bgan': Way('Boundary-Seeking GAN, 20 samples per latent',
+                "1 D step with each G step, Adam β2 0.999 (Hjelm et al.)", 'bernoulli',
+                'bgan', tuple(BGAN_SCHEDULE)),
+}
 # The two races' networks: the paper's MLPs without batch normalization on the output
 # logits (which caps how far a pixel's mean logit moves), and seed 003's DCGAN-like CNN
 # (kklemon/bgan-pytorch: its z of 64 and PyTorch's initialization; BGAN with its mean
@@ -109,7 +128,7 @@ RACE_SEEDS = (0, 1, 2)
 # here keeps its authors' 1e-4.
 RACE_LEARNING_RATE = {}
 # The ways of each race: all on the MLP; on the CNN the paper's, BGAN and the best other.
-RACE_GROUP_WAYS = {'mlp': list(RACE_WAY_RUNS), 'cnn': ['sigmoid_adjusted_dbn', 'bgan']}
+RACE_GROUP_WAYS = {'mlp': list(RACE_WAYS), 'cnn': ['sigmoid_adjusted_dbn', 'bgan']}
 # Section 1 of issue 39: why the ways row's BGAN and REINFORCE drew noise. Each on the
 # paper's MLP as that row ran it, without batch normalization on the output logits, and
 # with slope annealing: {variant: overrides}.
@@ -125,11 +144,11 @@ def preset_settings(preset_g, preset_d, gan_type, optimizer):
 
 def race_way(race, name, learning_rate=None):
     """main.py's settings of a way of RACE_WAYS in a race of RACES."""
-    _, _, neurons, gan_type, overrides = RACE_WAY_RUNS[name]
-    networks = RACES[race]
-    settings = preset_settings(f"{networks['g']}_{neurons}", networks['d'], gan_type, 'adam')
-    settings += ['protocol=paper', *networks['overrides'], *overrides]
-    if gan_type == 'bgan':
+    way, networks = RACE_WAYS[name], RACES[race]
+    settings = preset_settings(f"{networks['g']}_{way.neurons}", networks['d'], way.objective,
+                               'adam')
+    settings += ['protocol=paper', *networks['overrides'], *way.overrides]
+    if way.objective == 'bgan':
         settings += networks['bgan']
     if learning_rate is not None:
         settings.append(f'model.generator_learning_rate={learning_rate:g}')
@@ -170,7 +189,7 @@ def seed003(protocol, names):  # seed 003's BGAN on its own terms: the CNN race'
 
 def race_sweep(protocol, names):
     return [(f'race/sweep/lr{rate:g}', name, race_way('mlp', name, rate))
-            for name in names or RACE_WAY_RUNS for rate in RACE_LEARNING_RATES]
+            for name in names or RACE_WAYS for rate in RACE_LEARNING_RATES]
 
 
 def race(network):
@@ -207,7 +226,7 @@ GROUPS = {
                    CAUSE_RUNS, epochs=5),
     'seed003': Group("seed 003's BGAN on its own terms", seed003, ['bgan']),
     'race_sweep': Group("the race's learning-rate sweep (3 epochs)", race_sweep,
-                        RACE_WAY_RUNS, epochs=3),
-    'race_mlp': Group("the race on the MLP, 3 seeds", race('mlp'), RACE_WAY_RUNS),
-    'race_cnn': Group("the race on seed 003's CNN, 3 seeds", race('cnn'), RACE_WAY_RUNS),
+                        RACE_WAYS, epochs=3),
+    'race_mlp': Group("the race on the MLP, 3 seeds", race('mlp'), RACE_WAYS),
+    'race_cnn': Group("the race on seed 003's CNN, 3 seeds", race('cnn'), RACE_WAYS),
 }

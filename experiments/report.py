@@ -16,7 +16,8 @@ from experiments.records import RECORDS
 from experiments.report_race import (cause_section, cnn_race_section, mlp_race_section,
                                      race_figures, seed003_section, sweep_section)
 from experiments.report_readme import readme_tables
-from experiments.report_ways import figure_path, number, ways_figures, ways_section
+from experiments.publish import figure_path, number
+from experiments.report_ways import ways_figures, ways_section
 from experiments.statistics import shown
 
 # Runs drawn beside an experiment's own in its FID and class-entropy figure: the

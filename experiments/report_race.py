@@ -7,8 +7,9 @@ import statistics
 
 from binarygan.plots import plot_fid_against_minutes
 from experiments.grid import (CAUSE_RUNS, CAUSE_VARIANTS, RACE_GROUP_WAYS, RACE_LEARNING_RATE,
-                              RACE_LEARNING_RATES, RACE_SEEDS, RACE_WAY_RUNS, RACES)
-from experiments.report_ways import figure_path, minutes_per_epoch, number
+                              RACE_LEARNING_RATES, RACE_SEEDS, RACE_WAYS, RACES)
+from experiments.publish import figure_path, number
+from experiments.report_ways import minutes_per_epoch
 from experiments.statistics import beyond_spread, mean_and_spread, shown
 
 # Seed 003's run is done when its samples are digits: this class entropy, and an FID
@@ -93,7 +94,7 @@ def seed003_section(records):
 
 def sweep_section(records):
     found = {(name, rate): records.get(f'race/sweep/lr{rate:g}', {}).get(name)
-             for name in RACE_WAY_RUNS for rate in RACE_LEARNING_RATES}
+             for name in RACE_WAYS for rate in RACE_LEARNING_RATES}
     if not any(found.values()):
         return []
     lines = ["## The race's learning-rate sweep (MLP, 3 epochs, seed 0)", "",
@@ -101,10 +102,10 @@ def sweep_section(records):
              "epochs, 10,000 samples. The race trains each way at its chosen rate.", "",
              "| way | " + " | ".join(f"G lr {rate:g}" for rate in RACE_LEARNING_RATES)
              + " | chosen |", "|---|" + "---|" * (len(RACE_LEARNING_RATES) + 1)]
-    for name, (_, way, *_) in RACE_WAY_RUNS.items():
+    for name, way in RACE_WAYS.items():
         cells = [number(found[name, rate] and binary(found[name, rate])['fid'], '.2f')
                  for rate in RACE_LEARNING_RATES]
-        lines.append(f"| {way} | {' | '.join(cells)} | "
+        lines.append(f"| {way.description} | {' | '.join(cells)} | "
                      f"{number(RACE_LEARNING_RATE.get(name), 'g')} |")
     return lines
 
@@ -131,11 +132,11 @@ def race_section(records, race):
              "on-pixels / image | generator updates | min / epoch | grid |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, found in runs.items():
-        _, way, _, gan_type, overrides = RACE_WAY_RUNS[name]
+        way = RACE_WAYS[name]
         metrics = [binary(record) for record in found]
         minutes = [minutes_per_epoch(record) for record in found]
         lines.append(
-            f"| {way} | {settings_words(name, gan_type, overrides)} | "
+            f"| {way.description} | {way.schedule} | "
             f"{found[0]['generator_learning_rate']:g} | "
             f"{', '.join(str(record['seed']) for record in found)} | "
             f"{shown([m['fid'] for m in metrics])} | "
@@ -146,18 +147,6 @@ def race_section(records, race):
     return lines + ["", race_conclusion(runs)]
 
 
-def settings_words(name, gan_type, overrides):
-    if gan_type == 'bgan':
-        return "1 D step with each G step, Adam β2 0.999, 20 samples (Hjelm et al.)"
-    if 'model.samples_per_latent=20' in overrides:
-        return "WGAN-GP critic 5:1, 20 samples, leave-one-out (this project's best try)"
-    if name == 'reinforce':
-        return "WGAN-GP critic 5:1, the batch's leave-one-out (this project)"
-    if 'gumbel' in name:
-        return "WGAN-GP 5:1, temperature 1 → 0.5 (Jang et al.)"
-    return "WGAN-GP 5:1, slope ×1.1 per epoch (Dong & Yang)"
-
-
 def race_conclusion(runs):
     """The sentence the spreads allow: the lowest mean FID, the ways level with it
     (apart by no more than the two spreads together) and those clearly behind."""
@@ -165,7 +154,7 @@ def race_conclusion(runs):
     best = min(fids, key=lambda name: mean_and_spread(fids[name])[0])
     level = [name for name in fids if name != best and not beyond_spread(fids[best], fids[name])]
     behind = [name for name in fids if name != best and name not in level]
-    words = {name: RACE_WAY_RUNS[name][1] for name in fids}
+    words = {name: RACE_WAYS[name].description for name in fids}
     return (f"Lowest mean FID: {words[best]} ({shown(fids[best])}). "
             + (f"Level with it within the spreads: {'; '.join(words[n] for n in level)}. "
                if level else "")

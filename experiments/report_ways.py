@@ -4,17 +4,7 @@ import os
 
 from binarygan.plots import plot_metric_curves
 from experiments.grid import PAPER_WAYS, WAY_RUNS, WAYS
-
-
-def figure_path(figs_dir, name):
-    """FIGS_DIR/``name``, its folder made if missing."""
-    path = os.path.join(figs_dir, name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    return path
-
-
-def number(value, form='.3f'):
-    return '—' if value is None else format(value, form)
+from experiments.publish import figure_path, number
 
 
 def minutes_per_epoch(record):
