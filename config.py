@@ -45,7 +45,9 @@ SETUP = {
     # clipping (WGAN), Wasserstein GAN with gradient penalty (WGAN-GP) or the
     # Boundary-Seeking GAN for binary data (BGAN: stochastic binary neurons,
     # e.g. preset_g=mlp_bernoulli; its authors train with Adam beta2 0.999,
-    # one discriminator step per generator step and no batch normalization in D).
+    # one discriminator step taken with each generator step from the same
+    # samples, train.n_critic=1 train.n_critic_warmup=1, no batch
+    # normalization in D).
 
     'optimizer': 'adam',
     # {'adam', 'rmsprop'}

@@ -83,8 +83,9 @@ class Objective:
     #                              after each of its steps
     penalizes_gradients: bool = False  # the critic's loss plus model.gp_coefficient
     #                                    times the gradient penalty
-    boundary_seeking: bool = False  # BGAN: model.bgan_samples samples of each latent,
-    #                                 the critic trained on all of them
+    boundary_seeking: bool = False  # BGAN: model.samples_per_latent samples of each
+    #                                 latent, the critic trained on all of them, its
+    #                                 last step taken with the generator's
 
 
 OBJECTIVES = {
