@@ -29,18 +29,20 @@ RUNS = {run[0]: run for run in GRID}
 # BGAN) keep the slope at 1: annealing it is a straight-through trick, and it would only
 # sharpen the distribution they sample. BGAN as its authors train it: Adam with beta2
 # 0.999, one discriminator step per generator step, no batch normalization in D.
+SCORE_FUNCTION_SLOPE = 'train.slope_annealing_rate=1.0'
+BGAN_SCHEDULE = ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
+                 SCORE_FUNCTION_SLOPE]
 WAYS = [
     ('straight_through', 'straight-through (identity), SBNs', 'mlp_bernoulli', 'mlp',
      'wgan-gp', 'adam', ['model.gradient_estimator=straight_through']),
     ('reinforce', 'REINFORCE, leave-one-out baseline', 'mlp_bernoulli', 'mlp', 'wgan-gp',
-     'adam', ['model.gradient_estimator=reinforce', 'train.slope_annealing_rate=1.0']),
+     'adam', ['model.gradient_estimator=reinforce', SCORE_FUNCTION_SLOPE]),
     ('gumbel_sigmoid', 'Gumbel-sigmoid (relaxed samples)', 'mlp_bernoulli', 'mlp',
      'wgan-gp', 'adam', ['model.gradient_estimator=gumbel_sigmoid']),
     ('straight_through_gumbel', 'straight-through Gumbel', 'mlp_bernoulli', 'mlp',
      'wgan-gp', 'adam', ['model.gradient_estimator=straight_through_gumbel']),
     ('bgan', 'Boundary-Seeking GAN, 20 samples per latent', 'mlp_bernoulli', 'mlp', 'bgan',
-     'adam', ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
-              'train.slope_annealing_rate=1.0']),
+     'adam', BGAN_SCHEDULE),
 ]
 WAY_RUNS = {run[0]: run for run in WAYS}
 # The paper's ways in the comparison: (folder, run, way).
@@ -62,14 +64,11 @@ ABLATION_RUNS = ['mlp_mlp_round', 'cnn_cnn_round', 'mlp_mlp_bernoulli', 'cnn_cnn
 # More seeds of the comparisons behind claims 1 (DBNs vs SBNs) and 5 (CNNs vs MLPs).
 SEED_RUNS = ['mlp_mlp_round', 'mlp_mlp_bernoulli', 'cnn_cnn_round', 'cnn_cnn_bernoulli']
 EXTRA_SEEDS = (1, 2)
-# Issue 39's fair race between the ways to train binary outputs. Each way as its authors
-# run it: (run, way, output neurons, objective, overrides). The straight-through ways
-# anneal the slope (the paper's protocol); the score-function ways keep it at 1 (their
-# authors have none); BGAN takes its discriminator's and generator's steps together
-# (one each), Adam beta2 0.999, as both of its references.
-SCORE_FUNCTION_SLOPE = 'train.slope_annealing_rate=1.0'
-BGAN_SCHEDULE = ['model.beta2=0.999', 'train.n_critic=1', 'train.n_critic_warmup=1',
-                 SCORE_FUNCTION_SLOPE]
+# Issue 39's fair race between the ways to train binary outputs, each way as its authors
+# run it (a Way). The straight-through ways anneal the slope (the paper's protocol); the
+# score-function ways keep it at 1 (their authors have none); BGAN takes its
+# discriminator's and generator's steps together (one each), Adam beta2 0.999, as both of
+# its references.
 WGAN_GP = "WGAN-GP critic, 5 steps"
 
 
