@@ -111,8 +111,8 @@ def plot_fid_against_minutes(curves, png_path):
     for (way, seed), (minutes, fids) in curves.items():
         axes.plot(minutes, fids, color=colours[way][0], linestyle=('-', '--', ':')[seed % 3],
                   marker='.', label=f'{way}, seed {seed}')
-    axes.set(xlabel='training minutes (one thread)', ylabel='FID (classifier features)',
-             yscale='log')
+    axes.set(xlabel="training minutes (one thread, at each run's fastest epoch's pace)",
+             ylabel='FID (classifier features)', yscale='log')
     axes.grid(alpha=0.3)
     axes.legend(fontsize='x-small', loc='upper left', bbox_to_anchor=(1.02, 1), ncol=1)
     figure.savefig(png_path, dpi=100)

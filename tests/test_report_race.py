@@ -1,0 +1,45 @@
+"""The race's table: FID over seeds, the pace, the equal-time FID and the conclusion the
+spreads allow, from constructed records."""
+from experiments.report_race import race_section
+
+
+def record(seed, final_fid, fids_along, epoch_seconds):
+    return {'seed': seed, 'epochs': len(epoch_seconds), 'steps': 1093 * len(epoch_seconds),
+            'generator_learning_rate': 3e-4, 'epoch_seconds': epoch_seconds,
+            'metrics': {'variants': {'binary': {'fid': final_fid, 'class_entropy': 0.99,
+                                                'isolated_pixels': 0.5}}},
+            'along_training': [{'epoch': str(epoch), 'variant': 'binary', 'fid': str(fid)}
+                               for epoch, fid in enumerate(fids_along, 1)]}
+
+
+def test_the_race_table_gives_spreads_the_pace_and_the_fid_when_the_quickest_way_ended():
+    # DBNs: 60 s per epoch at best (a disturbed epoch of 200 s is not its pace), 3 epochs
+    # in 3 min. BGAN: 120 s per epoch, so at 3 min it has one epoch behind it.
+    records = {f'race/mlp/seed{seed}': {
+        'sigmoid_adjusted_dbn': record(seed, 20. + seed, [50., 30., 20. + seed],
+                                       [60., 200., 60.]),
+        'bgan': record(seed, 40. + 2 * seed, [90. + seed, 60., 40.], [120., 120., 130.])}
+        for seed in (0, 1, 2)}
+    lines = race_section(records, 'mlp')
+    header = next(line for line in lines if line.startswith('| way'))
+    assert 'FID at 3 min' in header
+    dbn = next(line for line in lines if line.startswith('| sigmoid-adjusted straight-through, DBNs'))
+    bgan = next(line for line in lines if line.startswith('| Boundary-Seeking GAN'))
+    cells = lambda line: [cell.strip() for cell in line.split('|')[1:-1]]
+    # seeds, FID (mean ± sd of 20, 21, 22), min / epoch, FID at 3 min
+    assert cells(dbn)[3:5] == ['0, 1, 2', '21.00 ± 1.00 (3 seeds)']
+    assert cells(dbn)[8:10] == ['1.0', '21.00 ± 1.00 (3 seeds)']
+    assert cells(bgan)[4] == '42.00 ± 2.00 (3 seeds)'
+    assert cells(bgan)[8:10] == ['2.0', '91.00 ± 1.00 (3 seeds)']
+    assert lines[-1].startswith('Lowest mean FID: sigmoid-adjusted straight-through, DBNs')
+    assert 'Behind it beyond the spreads: Boundary-Seeking GAN' in lines[-1]
+
+
+def test_ways_within_the_spreads_are_level_with_the_best():
+    records = {f'race/mlp/seed{seed}': {
+        'sigmoid_adjusted_dbn': record(seed, 20. + 3 * seed, [20.], [60.]),
+        'real_valued': record(seed, 22. + 3 * seed, [22.], [60.])} for seed in (0, 1, 2)}
+    conclusion = race_section(records, 'mlp')[-1]
+    assert conclusion == ("Lowest mean FID: sigmoid-adjusted straight-through, DBNs "
+                          "(23.00 ± 3.00 (3 seeds)). Level with it within the spreads: "
+                          "real-valued, binarized at test time.")
