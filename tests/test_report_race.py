@@ -23,8 +23,8 @@ def test_the_race_table_gives_spreads_the_pace_and_the_fid_when_the_quickest_way
     lines = race_section(records, 'mlp')
     header = next(line for line in lines if line.startswith('| way'))
     assert 'FID at 3 min' in header
-    dbn = next(line for line in lines if line.startswith('| sigmoid-adjusted straight-through, DBNs'))
-    bgan = next(line for line in lines if line.startswith('| Boundary-Seeking GAN'))
+    row = lambda start: next(line for line in lines if line.startswith('| ' + start))
+    dbn, bgan = row('sigmoid-adjusted straight-through, DBNs'), row('Boundary-Seeking GAN')
     cells = lambda line: [cell.strip() for cell in line.split('|')[1:-1]]
     # seeds, FID (mean ± sd of 20, 21, 22), min / epoch, FID at 3 min
     assert cells(dbn)[3:5] == ['0, 1, 2', '21.00 ± 1.00 (3 seeds)']
