@@ -5,6 +5,7 @@
     python bench.py --reference /path/to/torch-venv/bin/python --rounds 5 \
                     --reference-arg=--fake-once
     python bench.py --arch mlp --gan wgan-gp --gan bgan --estimator reinforce   # other ways
+    python bench.py --binarized-weights all   # the binarized-weights study, one thread
 
 Prints one JSON line per case with the field names of
 ../shared/bench/torch_reference.py, so the two compare line by line (run both in
@@ -126,10 +127,11 @@ def iteration_flops(arch, gan_type, n_critic, batch_size=64, estimator='sigmoid_
     return 2 * batch_size * (g + n_critic * critic_step + generator_step)
 
 
-def matmul_gflops(size=2048, repeats=20):
+def matmul_gflops(size=2048, repeats=20, count=None):
     """Measured float32 matmul rate of this device, the practical peak: one product per
-    CPU core at once, so that every core counts whatever the threads per operation."""
-    count = os.cpu_count() or 1
+    CPU core at once (or ``count`` products), so that every core counts whatever the
+    threads per operation."""
+    count = count or os.cpu_count() or 1
     pairs = [(tf.random.normal([size, size]), tf.random.normal([size, size]))
              for _ in range(count)]
     matmuls = tf.function(lambda pairs: tf.add_n([tf.linalg.matmul(a, b) for a, b in pairs]))
@@ -272,6 +274,10 @@ def parse_arguments(argv=None):
                         help="an argument for the reference, e.g. --reference-arg=--fake-once "
                              "(the PyTorch reference's fairest mode)")
     parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--binarized-weights', metavar='CONFIGS',
+                        help="time the binarized-weights study's configurations instead "
+                             "(comma-separated, or all), one thread, --iters steps each in "
+                             "--repeats rounds")
     parser.add_argument('overrides', nargs='*', help="config overrides, e.g. train.jit_compile=off")
     args = parser.parse_args(argv)
     archs, gans = args.arch or ['mlp', 'cnn'], args.gan or ['wgan-gp', 'gan']
@@ -351,6 +357,10 @@ def time_case(args, arch, gan_type, estimator, device, peak):
 
 def main(argv=None):
     args = parse_arguments(argv)
+    if args.binarized_weights:  # one thread, as the study's lanes run it
+        from studies import binarized_weights_bench
+        raise SystemExit(binarized_weights_bench.main(
+            args.binarized_weights, args.iters, args.repeats, lambda: matmul_gflops(count=1)))
     archs = args.arch or ['mlp', 'cnn']
     if len(archs) > 1:  # each in a process of its own: its own thread settings
         for arch in archs:

@@ -8,6 +8,7 @@ import numpy as np
 IMAGE_PIXELS, CLASSES = 784, 10
 # BinaryConnect's batch normalization: moving averages with factor alpha = 0.15, epsilon 1e-4.
 BATCH_NORM_MOMENTUM, BATCH_NORM_EPSILON = 0.85, 1e-4
+ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
 
 # The seed's MLP as its code trained it (akshaychawla/Binary-Neural-Networks at ff813d5,
 # the commit of the seed's results: mnist_baseline.py, mnist_binary.py, layers.py), the
@@ -81,6 +82,10 @@ CONFIGS = {
     'seed_binary_stochastic': dict(
         SEED_MLP, binarization='stochastic', dropout=0.,
         description="the seed's binarized MLP with stochastic binarization (its TODO)"),
+    'binaryconnect_deterministic': dict(
+        BINARYCONNECT_MLP, binarization='deterministic', dropout=0.,
+        description="BinaryConnect's MNIST recipe with deterministic binarization (its "
+                    "mnist.py with stochastic = False)"),
     'binaryconnect_stochastic': dict(
         BINARYCONNECT_MLP, binarization='stochastic', dropout=0.,
         description="BinaryConnect's MNIST recipe: stochastic, batch normalization, Adam"),
@@ -90,16 +95,75 @@ CONFIGS = {
 def binarized(kernel, rng=None):
     """``kernel`` as exactly +1 or -1 for both passes, the gradient straight through,
     unchanged, to the real-valued kernel. Without ``rng`` (a tf.random.Generator):
-    deterministic, +1 where the weight is at least 0; with it: stochastic, +1 where the
-    weight is at least a uniform draw from [-1, 1), that is with probability
-    clip((w + 1) / 2, 0, 1) = hard_sigmoid(w)."""
+    deterministic, +1 where the weight is at least 0; with it: stochastic, +1 with
+    probability hard_sigmoid(w) = clip((w + 1) / 2, 0, 1), to 2^-16: where a uniform
+    16-bit draw u is below (w + 1) * 2^15. Half a 32-bit draw per weight halves the
+    random generator's work, its largest cost; 2^-16 is far below any step's effect."""
     import tensorflow as tf
-    threshold = 0. if rng is None else rng.uniform(tf.shape(kernel), -1., 1.)
+    if rng is None:
+        draws = tf.zeros([], tf.uint16)
+        signs = tf.function(lambda weights, _: tf.where(weights >= 0., 1., -1.),
+                            jit_compile=True)
+    else:
+        count = int(np.prod(kernel.shape))
+        draws = tf.bitcast(rng.uniform_full_int([(count + 1) // 2], tf.uint32), tf.uint16)
+        # One XLA-compiled pass over the weights and draws (TensorFlow's would be five);
+        # traced once for each kernel of a compiled training step.
+        signs = tf.function(lambda weights, draws: tf.where(
+            tf.cast(tf.reshape(tf.reshape(draws, [-1])[:count], weights.shape), tf.float32)
+            < (weights + 1.) * 2. ** 15, 1., -1.), jit_compile=True)
 
     @tf.custom_gradient
     def straight_through(weights):
-        return tf.where(weights >= threshold, 1., -1.), lambda upstream: upstream
+        return signs(weights, draws), lambda upstream: upstream
     return straight_through(kernel)
+
+
+class Optimizer:
+    """The configuration's SGD or Adam (Keras's formulas) over ``variables``, with
+    BinaryConnect's step scale for each binarized kernel (glorot_kernel_steps) and the
+    shadow kernels' clip to [-1, 1] (with binarization; beyond +-1 a weight no longer
+    changes W_b, and left there it would take ever more steps to flip back), in one
+    XLA-compiled pass over the weights: Keras's optimizer, then the scaling and the clip
+    as separate steps, read and wrote the 10M weights and Adam's moments about four
+    times as often."""
+
+    def __init__(self, config, variables, kernels):
+        import tensorflow as tf
+        self.variables, self.adam = variables, config['optimizer'] == 'adam'
+        is_kernel = [any(v is kernel for kernel in kernels) for v in variables]
+        # BinaryConnect's W_LR_scale "Glorot": 1 / sqrt(1.5 / (fan_in + fan_out)), 37 to 52.
+        self.step_scales = [1. / math.sqrt(1.5 / sum(v.shape))
+                            if kernel and config['glorot_kernel_steps'] else 1.
+                            for v, kernel in zip(variables, is_kernel)]
+        self.clipped = [kernel and bool(config['binarization']) for kernel in is_kernel]
+        self.learning_rate = tf.Variable(config['learning_rate'], trainable=False,
+                                         name='learning_rate')
+        self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name='iterations')
+        moments = ([tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+                   for _ in range(2 if self.adam else 0))
+        self.first_moments, self.second_moments = (list(next(moments, [])),
+                                                   list(next(moments, [])))
+        self.state = tf.train.Checkpoint(iterations=self.iterations, m=self.first_moments,
+                                         v=self.second_moments)
+        self.apply = tf.function(self._apply, jit_compile=True)
+
+    def _apply(self, gradients):
+        import tensorflow as tf
+        self.iterations.assign_add(1)
+        rate = tf.identity(self.learning_rate)
+        if self.adam:  # Keras's Adam: beta 0.9 / 0.999, epsilon 1e-8
+            step = tf.cast(self.iterations, tf.float32)
+            rate *= tf.sqrt(1. - ADAM_BETA2 ** step) / (1. - ADAM_BETA1 ** step)
+        for index, (variable, gradient) in enumerate(zip(self.variables, gradients)):
+            if self.adam:
+                m, v = self.first_moments[index], self.second_moments[index]
+                m.assign_add((gradient - m) * (1. - ADAM_BETA1))
+                v.assign_add((tf.square(gradient) - v) * (1. - ADAM_BETA2))
+                gradient = m / (tf.sqrt(v) + ADAM_EPSILON)
+            updated = variable - rate * self.step_scales[index] * gradient
+            variable.assign(tf.clip_by_value(updated, -1., 1.) if self.clipped[index]
+                            else updated)
 
 
 class Classifier:
@@ -129,18 +193,11 @@ class Classifier:
         trained = slice(None) if config['train_output_layer'] else slice(-1)
         self.trainable = (self.kernels[trained] + self.biases[trained]
                           + [v for norm in self.norms for v in norm.trainable_variables])
-        self.optimizer = (keras.optimizers.Adam(config['learning_rate'], epsilon=1e-8)
-                          if config['optimizer'] == 'adam'
-                          else keras.optimizers.SGD(config['learning_rate']))
-        self.optimizer.build(self.trainable)  # its slots exist before a restore fills them
-        # BinaryConnect's W_LR_scale "Glorot" (with glorot_kernel_steps): a kernel's step
-        # times 1 / sqrt(1.5 / (fan_in + fan_out)), from 37 to 52 here.
-        self.kernel_step_scales = [1. / math.sqrt(1.5 / sum(kernel.shape))
-                                   for kernel in self.kernels]
+        self.optimizer = Optimizer(config, self.trainable, self.kernels)
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
         self.checkpoint = tf.train.Checkpoint(
             kernels=self.kernels, biases=self.biases, norms=self.norms,
-            optimizer=self.optimizer, rng=self.rng, epoch=self.epoch)
+            optimizer=self.optimizer.state, rng=self.rng, epoch=self.epoch)
         self.train_step = tf.function(self._train_step, input_signature=[
             tf.TensorSpec([None, IMAGE_PIXELS], tf.float32), tf.TensorSpec([None], tf.int32)])
         self._evaluate = tf.function(self._evaluate_set)  # traced once per test rule
@@ -200,17 +257,7 @@ class Classifier:
         import tensorflow as tf
         with tf.GradientTape() as tape:
             loss = self.loss(labels, self.logits(images, training=True))
-        gradients = tape.gradient(loss, self.trainable)
-        scaled = self.config['glorot_kernel_steps']
-        before = [tf.identity(kernel) for kernel in self.kernels] if scaled else []
-        self.optimizer.apply_gradients(zip(gradients, self.trainable))
-        for kernel, old, scale in zip(self.kernels, before, self.kernel_step_scales):
-            kernel.assign(old + scale * (kernel - old))
-        if self.config['binarization']:
-            for kernel in self.kernels:
-                # Beyond +-1 a shadow weight no longer changes W_b; left there, it would
-                # take ever more steps to flip it back.
-                kernel.assign(tf.clip_by_value(kernel, -1., 1.))
+        self.optimizer.apply(tape.gradient(loss, self.trainable))
         return loss
 
     def train_epoch(self, images, labels):

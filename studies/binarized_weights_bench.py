@@ -1,0 +1,87 @@
+"""The binarized-weights study's speed on one thread, as the study's lanes run it
+(`python bench.py --binarized-weights all`): each configuration's training step, timed in
+turns with the others (the machine's speed drifts within minutes), its analytic FLOPs as a
+fraction of one core's float32 matmul rate, and its seconds per epoch (the steps of 50,000
+training images, and the evaluation of 10,000 validation and 10,000 test images, twice for
+stochastic runs: sign(W) and W). One JSON line per configuration, then each one's time per
+epoch as a ratio to the seed's deterministic binarized MLP."""
+import json
+import math
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from binarygan.exit_status import exit_status
+from experiments.cli import names
+from studies.binarized_weights_network import CONFIGS, IMAGE_PIXELS, CLASSES, Classifier
+
+TRAINING_IMAGES, EVALUATED_IMAGES = 50000, 20000
+REFERENCE = 'seed_binary_deterministic'
+
+
+def step_flops(config):
+    """Multiply-adds x 2 of a training step: each dense layer's product forward, its
+    kernel's gradient and its input's gradient (none for the first layer's input)."""
+    sizes = (IMAGE_PIXELS, *config['hidden_units'], CLASSES)
+    products = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return 2 * config['batch_size'] * (3 * products - sizes[0] * sizes[1])
+
+
+def timed(function, repeats):
+    function()  # traced and compiled before the clock starts
+    start = time.perf_counter()
+    for _ in range(repeats):
+        result = function()
+    float(result)
+    return (time.perf_counter() - start) / repeats
+
+
+def time_configs(names, steps, rounds, core_gflops):
+    """{config: its JSON line}: the median over ``rounds`` of ``steps`` training steps
+    and of an evaluation of 10,000 images, the configurations in turns in each round."""
+    rng = np.random.default_rng(0)
+    classifiers = {name: Classifier(CONFIGS[name], seed=0) for name in names}
+    steps_seconds, evaluation_seconds = {name: [] for name in names}, {name: [] for name in names}
+    images = tf.constant(rng.random((EVALUATED_IMAGES // 2, IMAGE_PIXELS), np.float32))
+    labels = tf.constant(rng.integers(0, CLASSES, EVALUATED_IMAGES // 2, np.int32))
+    for _ in range(rounds):
+        for name, classifier in classifiers.items():
+            size = CONFIGS[name]['batch_size']
+            batch = (images[:size], labels[:size])
+            steps_seconds[name].append(timed(lambda: classifier.train_step(*batch), steps))
+            evaluation_seconds[name].append(
+                timed(lambda: classifier.evaluate(images, labels)[1], 1))
+    lines = {}
+    for name in names:
+        config, step = CONFIGS[name], statistics.median(steps_seconds[name])
+        evaluations = 2 * (2 if config['binarization'] == 'stochastic' else 1)
+        epoch = (math.ceil(TRAINING_IMAGES / config['batch_size']) * step
+                 + evaluations * statistics.median(evaluation_seconds[name]))
+        lines[name] = {'study': 'binarized_weights', 'config': name,
+                       'batch_size': config['batch_size'], 'ms_per_step': round(1e3 * step, 1),
+                       'step_gflop': round(step_flops(config) / 1e9, 2),
+                       'fraction_of_core_matmul_rate': round(
+                           step_flops(config) / step / 1e9 / core_gflops, 3),
+                       'seconds_per_epoch': round(epoch, 1)}
+    return lines
+
+
+def main(configs, steps, rounds, core_matmul_gflops):
+    """Time ``configs`` ('all' or comma-separated names) beside REFERENCE on one thread;
+    print their lines and their epochs' ratios to REFERENCE's. The exit status."""
+    def run():
+        chosen = names('' if configs == 'all' else configs, CONFIGS, 'configuration')
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        core = core_matmul_gflops()
+        print(json.dumps({'impl': 'tf', 'one_core_matmul_2048_gflops_per_s': round(core, 1)}))
+        lines = time_configs(list(dict.fromkeys([REFERENCE, *chosen])), steps, rounds, core)
+        for line in lines.values():
+            print(json.dumps(line), flush=True)
+        reference = lines[REFERENCE]['seconds_per_epoch']
+        print(json.dumps({f'seconds_per_epoch_over_{REFERENCE}': {
+            name: round(line['seconds_per_epoch'] / reference, 2)
+            for name, line in lines.items()}}))
+    return exit_status(run)
