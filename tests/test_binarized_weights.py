@@ -264,3 +264,30 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path, capsys, monkeypatch, 
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0], lines
     assert captured.out == '' and snapshot(str(tmp_path)) == before
+
+
+# -- the speed benchmark ----------------------------------------------------------------
+def test_the_benchmark_times_each_configuration_beside_the_reference(monkeypatch, capsys):
+    """Small stand-ins for the reference and BinaryConnect's recipe: a line each with the
+    step's FLOPs by hand (forward, the kernels' and the inputs' gradients, none for the
+    images), its fraction of the given matmul rate and an epoch's seconds; then the ratios."""
+    from studies import binarized_weights_bench as bench
+    configs = {bench.REFERENCE: small(bench.REFERENCE, hidden_units=(16,), batch_size=8),
+               'binaryconnect_stochastic': small('binaryconnect_stochastic',
+                                                 hidden_units=(16,), batch_size=4)}
+    monkeypatch.setattr(bench, 'CONFIGS', configs)
+    core_gflops = 1e-3  # tiny: the tiny steps' fractions keep their digits
+    assert bench.main('binaryconnect_stochastic', 2, 1, lambda: core_gflops) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {'impl': 'tf', 'one_core_matmul_2048_gflops_per_s': 0.}
+    reference, binaryconnect, ratios = lines[1:]
+    assert [reference['config'], binaryconnect['config']] == list(configs)
+    flops = 2 * 4 * (2 * 784 * 16 + 3 * 16 * 10)
+    assert binaryconnect['fraction_of_core_matmul_rate'] == pytest.approx(
+        flops / (binaryconnect['ms_per_step'] / 1e3) / (core_gflops * 1e9), rel=0.01)
+    assert binaryconnect['seconds_per_epoch'] > 12500 * binaryconnect['ms_per_step'] / 1e3 * 0.99
+    assert ratios['seconds_per_epoch_over_seed_binary_deterministic'] == {
+        bench.REFERENCE: 1.0, 'binaryconnect_stochastic': round(
+            binaryconnect['seconds_per_epoch'] / reference['seconds_per_epoch'], 2)}
+    assert bench.main('nope', 2, 1, lambda: 50.) == 2
+    assert capsys.readouterr().err.startswith("error: unknown configuration 'nope'")
