@@ -189,16 +189,18 @@ def command(tmp_path, out, *args):
 def checkpoint_values(run_dir):
     reader = tf.train.load_checkpoint(os.path.join(run_dir, 'checkpoints'))
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if name.startswith(('kernels', 'biases', 'optimizer', 'rng'))}
+            if name.startswith(('kernels', 'biases', 'norms', 'optimizer', 'rng'))}
 
 
-def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, capsys):
-    """Stochastic binarization (the random stream in every step): 2 epochs in one go, or 1,
-    then a second after a run killed between its CSV row and its checkpoint; then the
-    finished run is skipped, and the report is built from the records alone."""
+@pytest.mark.parametrize('name', ['seed_binary_stochastic', 'binaryconnect_stochastic'])
+def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path, capsys, name):
+    """Stochastic binarization (the random stream in every step), the seed's SGD or
+    BinaryConnect's Adam (its moments and step count) with batch normalization (its
+    moving statistics): 2 epochs in one go, or 1, then a second after a run killed between
+    its CSV row and its checkpoint; then the finished run is skipped, and the report is
+    built from the records alone."""
     (tmp_path / 'mnist').mkdir()
     write_mnist(tmp_path / 'mnist', n_train=40, n_test=12)
-    name = 'seed_binary_stochastic'
     whole, resumed = (tmp_path / out / name / 'seed0' for out in ('whole', 'resumed'))
     assert study.main(command(tmp_path, 'whole', '--configs', name, '--epochs', '2')) == 0
     assert study.main(command(tmp_path, 'resumed', '--configs', name, '--epochs', '1')) == 0
