@@ -169,7 +169,26 @@ def race_section(records, race):
             f"{found[0]['steps']:,} | {statistics.mean(map(pace, found)):.1f} | "
             f"{shown(at_budget) if None not in at_budget else '—'} | "
             f"![{name}](race/{race}/seed{found[0]['seed']}/{name}.png) |")
-    return lines + ["", race_conclusion(runs)]
+    return lines + ["", race_conclusion(runs), ""] + race_evidence(runs)
+
+
+def race_evidence(runs):
+    """How each way's first seed trained: its FID along training and its batch log's
+    epoch means (first → last epoch), the evidence behind a way that fails."""
+    lines = ["How each way trained (its first seed; epoch means of the batch log, first → "
+             "last epoch):", "",
+             "| way | seed | FID after epochs 1, 5, 10, 20 | D's loss | G's gradient norm | "
+             "effective sample size |", "|---|---|---|---|---|---|"]
+    for name, found in runs.items():
+        record = found[0]
+        fids = {int(row['epoch']): float(row['fid']) for row in record['along_training']
+                if row['variant'] in ('binary', 'threshold')}
+        along = ', '.join(number(fids.get(epoch), '.1f') for epoch in (1, 5, 10, 20))
+        lines.append(f"| {RACE_WAYS[name].description} | {record['seed']} | {along} | "
+                     f"{epoch_means(record, 'd_loss', '.3f')} | "
+                     f"{epoch_means(record, 'g_grad_norm', '.3g')} | "
+                     f"{epoch_means(record, 'effective_sample_size')} |")
+    return lines
 
 
 def race_conclusion(runs):
