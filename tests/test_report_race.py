@@ -39,8 +39,8 @@ def test_the_race_table_gives_spreads_the_pace_and_the_fid_when_the_quickest_way
     assert 'Behind it beyond the spreads: Boundary-Seeking GAN' in conclusion
     # The evidence of the first seed: FID after epochs 1, 5, 10, 20 where it has them, the
     # batch log's epoch means from the first to the last epoch.
-    assert lines[-1] == ('| Boundary-Seeking GAN, 20 samples per latent | 0 | 90.0, —, —, — | '
-                         '-1.000 → -0.333 | 2 → 6 | — |')
+    assert lines[-1] == ('| Boundary-Seeking GAN, 20 samples per latent | 0 | '
+                         '90.0, —, —, — | -1.000 → -0.333 | 2 → 6 | — |')
 
 
 def test_ways_within_the_spreads_are_level_with_the_best():
