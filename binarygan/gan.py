@@ -47,13 +47,11 @@ class BinaryGAN:
         self.relaxation = ESTIMATORS[self.estimator].relaxation
         self.batch_size, self.z_dim = mc['batch_size'], mc['z_dim']
         self.clip_value, self.gp_coefficient = mc['clip_value'], mc['gp_coefficient']
-        # The score-function ways: samples of each latent, how log g(x | z) sums over the
-        # pixels, REINFORCE's reward scale.
+        # The score-function ways' samples per latent, reward scale and log g(x | z) over pixels.
         self.samples_per_latent, self.normalize_rewards = (mc['samples_per_latent'],
                                                            mc['normalize_rewards'])
         self.log_likelihood_reduction = mc['log_likelihood']
-        # For the logs: the norm of the generator's last gradient, and BGAN's effective
-        # sample size at its last step.
+        # For the logs: G's last gradient norm, BGAN's effective sample size at its last step.
         self.g_grad_norm = tf.Variable(0., trainable=False)
         self.effective_sample_size = (tf.Variable(0., trainable=False)
                                       if self.objective.boundary_seeking else None)
@@ -110,10 +108,9 @@ class BinaryGAN:
         return self.output_layer(self.generator_logits(z, training), rng)
 
     def log_likelihood(self, bits, logits):
-        """log g(bits | z) of the samples ``bits`` (samples_per_latent of each latent,
-        sample-major) of the output neurons' ``logits`` (one per latent): over the
-        pixels, b x - softplus(x) with x the slope times the logit, its softplus taken
-        once per latent rather than per sample."""
+        """log g(bits | z) of ``bits`` (samples_per_latent per latent, sample-major) under
+        ``logits`` (one per latent): b x - softplus(x) over the pixels, x the slope times
+        the logit, the softplus once per latent rather than per sample."""
         x = tf.cast(self.slope, logits.dtype) * tf.reshape(logits, [1, tf.shape(logits)[0], -1])
         bits = tf.reshape(bits, [self.samples_per_latent, tf.shape(logits)[0], -1])
         log_p = tf.reduce_sum(bits * x, -1) - tf.reduce_sum(tf.nn.softplus(x), -1)
@@ -177,8 +174,7 @@ class BinaryGAN:
 
     # -- sampling ------------------------------------------------------------
     def sample_grids(self, z):
-        """Named sample grids' contents for noise ``z`` (moving BN statistics); ``sample``
-        is its compiled form."""
+        """Named sample grids for noise ``z`` (moving BN statistics); ``sample`` compiles it."""
         if self.output_neurons != 'real' and self.relaxation != 'soft':
             outputs, preactivated = self.generate(z, False, self.sample_rng)
             return {'binary': outputs, 'preactivated': preactivated}
