@@ -200,6 +200,9 @@ def race_conclusion(runs):
     behind = [name for name in fids if name != best and name not in level]
     words = {name: RACE_WAYS[name].description for name in fids}
     sentences = [f"Lowest mean FID: {words[best]} ({shown(fids[best])})."]
+    if min(map(len, fids.values())) < len(RACE_SEEDS):
+        sentences.insert(0, f"Provisional, not every way has its {len(RACE_SEEDS)} seeds "
+                            "yet (one seed has no spread):")
     if level:
         sentences.append(f"Level with it within the spreads: {'; '.join(map(words.get, level))}.")
     if behind:
