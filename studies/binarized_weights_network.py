@@ -100,22 +100,21 @@ def binarized(kernel, rng=None):
     16-bit draw u is below (w + 1) * 2^15. Half a 32-bit draw per weight halves the
     random generator's work, its largest cost; 2^-16 is far below any step's effect."""
     import tensorflow as tf
+    # One XLA-compiled pass over the weights (and the draws; TensorFlow's ops would take
+    # two to five), traced once for each kernel of a compiled training step.
     if rng is None:
-        draws = tf.zeros([], tf.uint16)
-        signs = tf.function(lambda weights, _: tf.where(weights >= 0., 1., -1.),
+        signs = tf.function(lambda weights: tf.where(weights >= 0., 1., -1.),
                             jit_compile=True)
     else:
         count = int(np.prod(kernel.shape))
         draws = tf.bitcast(rng.uniform_full_int([(count + 1) // 2], tf.uint32), tf.uint16)
-        # One XLA-compiled pass over the weights and draws (TensorFlow's would be five);
-        # traced once for each kernel of a compiled training step.
-        signs = tf.function(lambda weights, draws: tf.where(
+        signs = tf.function(lambda weights: tf.where(
             tf.cast(tf.reshape(tf.reshape(draws, [-1])[:count], weights.shape), tf.float32)
             < (weights + 1.) * 2. ** 15, 1., -1.), jit_compile=True)
 
     @tf.custom_gradient
     def straight_through(weights):
-        return signs(weights, draws), lambda upstream: upstream
+        return signs(weights), lambda upstream: upstream
     return straight_through(kernel)
 
 
@@ -124,9 +123,8 @@ class Optimizer:
     BinaryConnect's step scale for each binarized kernel (glorot_kernel_steps) and the
     shadow kernels' clip to [-1, 1] (with binarization; beyond +-1 a weight no longer
     changes W_b, and left there it would take ever more steps to flip back), in one
-    XLA-compiled pass over the weights: Keras's optimizer, then the scaling and the clip
-    as separate steps, read and wrote the 10M weights and Adam's moments about four
-    times as often."""
+    XLA-compiled pass over the weights and Adam's moments, where Keras's optimizer, then
+    the scaling and the clip as separate steps, took several."""
 
     def __init__(self, config, variables, kernels):
         import tensorflow as tf
@@ -140,10 +138,9 @@ class Optimizer:
         self.learning_rate = tf.Variable(config['learning_rate'], trainable=False,
                                          name='learning_rate')
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name='iterations')
-        moments = ([tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
-                   for _ in range(2 if self.adam else 0))
-        self.first_moments, self.second_moments = (list(next(moments, [])),
-                                                   list(next(moments, [])))
+        def zeros():
+            return [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self.first_moments, self.second_moments = (zeros(), zeros()) if self.adam else ([], [])
         self.state = tf.train.Checkpoint(iterations=self.iterations, m=self.first_moments,
                                          v=self.second_moments)
         self.apply = tf.function(self._apply, jit_compile=True)
