@@ -118,15 +118,20 @@ def race_records(records, race):
 
 def pace(record):
     """A run's minutes per epoch at its fastest epoch's pace: the epoch least slowed by
-    other work on the machine (its first, which compiles, is never the fastest)."""
+    other work on the machine."""
     return min(record['epoch_seconds']) / 60
+
+
+def fids_along(record):
+    """{epoch: FID} of the run's samples as trained, evaluated along training."""
+    return {int(row['epoch']): float(row['fid']) for row in record['along_training']
+            if row['variant'] in ('binary', 'threshold')}
 
 
 def fid_curve(record):
     """(minutes, FIDs) along training, the minutes at the run's pace."""
-    fids = [(int(row['epoch']), float(row['fid'])) for row in record['along_training']
-            if row['variant'] in ('binary', 'threshold')]
-    return [epoch * pace(record) for epoch, _ in fids], [fid for _, fid in fids]
+    fids = fids_along(record)
+    return [epoch * pace(record) for epoch in fids], list(fids.values())
 
 
 def fid_at(record, minutes):
@@ -142,8 +147,9 @@ def race_section(records, race):
     networks = ("the paper's MLPs, no batch normalization on the output logits"
                 if race == 'mlp' else "seed 003's DCGAN-like CNN (z 64, PyTorch's "
                 "initialization)")
-    # The equal-time view: every run's FID when the quickest way's runs have ended.
-    budget = min(pace(record) * record['epochs'] for found in runs.values() for record in found)
+    # The equal-time view: every run's FID when the quickest way's runs have all ended.
+    budget = min(max(pace(record) * record['epochs'] for record in found)
+                 for found in runs.values())
     lines = [f"## The race on the {race.upper()}: every way at its best", "",
              f"Networks: {networks}; 20 epochs, 10,000 samples, seeds 0–2; "
              + ("each way at the G learning rate its sweep chose. " if race == 'mlp'
@@ -181,8 +187,7 @@ def race_evidence(runs):
              "effective sample size |", "|---|---|---|---|---|---|"]
     for name, found in runs.items():
         record = found[0]
-        fids = {int(row['epoch']): float(row['fid']) for row in record['along_training']
-                if row['variant'] in ('binary', 'threshold')}
+        fids = fids_along(record)
         along = ', '.join(number(fids.get(epoch), '.1f') for epoch in (1, 5, 10, 20))
         lines.append(f"| {RACE_WAYS[name].description} | {record['seed']} | {along} | "
                      f"{epoch_means(record, 'd_loss', '.3f')} | "
@@ -192,8 +197,9 @@ def race_evidence(runs):
 
 
 def race_conclusion(runs):
-    """The sentence the spreads allow: the lowest mean FID, the ways level with it
-    (apart by no more than the two spreads together) and those clearly behind."""
+    """The sentences the spreads allow: the lowest mean FID, the ways level with it
+    (apart by no more than the two spreads together) and those clearly behind; marked
+    provisional while a way has fewer than its seeds."""
     fids = {name: [binary(record)['fid'] for record in found] for name, found in runs.items()}
     best = min(fids, key=lambda name: mean_and_spread(fids[name])[0])
     level = [name for name in fids if name != best and not beyond_spread(fids[best], fids[name])]
@@ -202,7 +208,7 @@ def race_conclusion(runs):
     sentences = [f"Lowest mean FID: {words[best]} ({shown(fids[best])})."]
     if min(map(len, fids.values())) < len(RACE_SEEDS):
         sentences.insert(0, f"Provisional, not every way has its {len(RACE_SEEDS)} seeds "
-                            "yet (one seed has no spread):")
+                            "yet (one seed has no spread).")
     if level:
         sentences.append(f"Level with it within the spreads: {'; '.join(map(words.get, level))}.")
     if behind:

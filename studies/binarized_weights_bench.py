@@ -17,7 +17,7 @@ from binarygan.exit_status import exit_status
 from experiments.cli import names
 from studies.binarized_weights_network import CONFIGS, IMAGE_PIXELS, CLASSES, Classifier
 
-TRAINING_IMAGES, EVALUATED_IMAGES = 50000, 20000
+TRAINING_IMAGES, EVALUATION_SET_IMAGES = 50000, 10000
 REFERENCE = 'seed_binary_deterministic'
 
 
@@ -38,14 +38,15 @@ def timed(function, repeats):
     return (time.perf_counter() - start) / repeats
 
 
-def time_configs(names, steps, rounds, core_gflops):
+def time_configs(config_names, steps, rounds, core_gflops):
     """{config: its JSON line}: the median over ``rounds`` of ``steps`` training steps
     and of an evaluation of 10,000 images, the configurations in turns in each round."""
     rng = np.random.default_rng(0)
-    classifiers = {name: Classifier(CONFIGS[name], seed=0) for name in names}
-    steps_seconds, evaluation_seconds = {name: [] for name in names}, {name: [] for name in names}
-    images = tf.constant(rng.random((EVALUATED_IMAGES // 2, IMAGE_PIXELS), np.float32))
-    labels = tf.constant(rng.integers(0, CLASSES, EVALUATED_IMAGES // 2, np.int32))
+    classifiers = {name: Classifier(CONFIGS[name], seed=0) for name in config_names}
+    steps_seconds = {name: [] for name in config_names}
+    evaluation_seconds = {name: [] for name in config_names}
+    images = tf.constant(rng.random((EVALUATION_SET_IMAGES, IMAGE_PIXELS), np.float32))
+    labels = tf.constant(rng.integers(0, CLASSES, EVALUATION_SET_IMAGES, np.int32))
     for _ in range(rounds):
         for name, classifier in classifiers.items():
             size = CONFIGS[name]['batch_size']
@@ -54,7 +55,7 @@ def time_configs(names, steps, rounds, core_gflops):
             evaluation_seconds[name].append(
                 timed(lambda: classifier.evaluate(images, labels)[1], 1))
     lines = {}
-    for name in names:
+    for name in config_names:
         config, step = CONFIGS[name], statistics.median(steps_seconds[name])
         evaluations = 2 * (2 if config['binarization'] == 'stochastic' else 1)
         epoch = (math.ceil(TRAINING_IMAGES / config['batch_size']) * step
@@ -79,7 +80,10 @@ def main(configs, steps, rounds, core_matmul_gflops):
         except RuntimeError:  # TensorFlow started before (a test): its threads stay
             pass
         core = core_matmul_gflops()
-        print(json.dumps({'impl': 'tf', 'one_core_matmul_2048_gflops_per_s': round(core, 1)}))
+        # The threads it ran on (0: TensorFlow's default, all cores).
+        print(json.dumps({'impl': 'tf', 'one_core_matmul_2048_gflops_per_s': round(core, 1),
+                          'intra_op_threads':
+                              tf.config.threading.get_intra_op_parallelism_threads()}))
         lines = time_configs(list(dict.fromkeys([REFERENCE, *chosen])), steps, rounds, core)
         for line in lines.values():
             print(json.dumps(line), flush=True)

@@ -149,7 +149,7 @@ class Optimizer:
         import tensorflow as tf
         self.iterations.assign_add(1)
         rate = tf.identity(self.learning_rate)
-        if self.adam:  # Keras's Adam: beta 0.9 / 0.999, epsilon 1e-8
+        if self.adam:  # Keras's Adam formulas; BinaryConnect's epsilon
             step = tf.cast(self.iterations, tf.float32)
             rate *= tf.sqrt(1. - ADAM_BETA2 ** step) / (1. - ADAM_BETA1 ** step)
         for index, (variable, gradient) in enumerate(zip(self.variables, gradients)):
