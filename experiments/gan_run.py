@@ -209,9 +209,12 @@ def archive_run(folder, name, exp_root, figs_dir):
     }
     records.write(os.path.join(figs_dir, RECORDS, folder, f'{name}.json'), record)
     copy_final_grids(exp_dir, name, os.path.join(figs_dir, folder))
-    train_grid = os.path.join(exp_dir, 'samples', 'x_train.png')
-    if os.path.exists(train_grid):
-        shutil.copyfile(train_grid, os.path.join(figs_dir, 'train.png'))
+    # The README's grid of training images: the first run's, not each run's anew (a
+    # CNN race run's are padded to 32x32, and every seed draws others).
+    train_grid, target = os.path.join(exp_dir, 'samples', 'x_train.png'), os.path.join(
+        figs_dir, 'train.png')
+    if os.path.exists(train_grid) and not os.path.exists(target):
+        shutil.copyfile(train_grid, target)
 
 
 def copy_final_grids(exp_dir, name, target_dir):

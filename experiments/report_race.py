@@ -140,16 +140,34 @@ def fid_at(record, minutes):
     return within[-1] if within else None
 
 
-def race_section(records, race):
+def race_runs(records, race):
+    """{way: [records by seed]} of the race's ways that have run, and the equal-time
+    budget: the minutes when the quickest way's runs have all ended."""
     runs = {name: found for name, found in race_records(records, race).items() if found}
+    budget = min((max(pace(record) * record['epochs'] for record in found)
+                  for found in runs.values()), default=None)
+    return runs, budget
+
+
+def race_cells(found, budget, counted=True):
+    """A way's results over its seeds: FID, class entropy, isolated on-pixels, minutes
+    per epoch and the FID at the equal-time budget (``counted``: each with its seeds)."""
+    metrics = [binary(record) for record in found]
+    at_budget = [fid_at(record, budget) for record in found]
+    return {'fid': shown([m['fid'] for m in metrics], 2, counted),
+            'class_entropy': shown([m['class_entropy'] for m in metrics], 3, counted),
+            'isolated': shown([m['isolated_pixels'] or 0. for m in metrics], 2, counted),
+            'pace': f"{statistics.mean(map(pace, found)):.1f}",
+            'at_budget': shown(at_budget, 2, counted) if None not in at_budget else '—'}
+
+
+def race_section(records, race):
+    runs, budget = race_runs(records, race)
     if not runs:
         return []
     networks = ("the paper's MLPs, no batch normalization on the output logits"
                 if race == 'mlp' else "seed 003's DCGAN-like CNN (z 64, PyTorch's "
                 "initialization)")
-    # The equal-time view: every run's FID when the quickest way's runs have all ended.
-    budget = min(max(pace(record) * record['epochs'] for record in found)
-                 for found in runs.values())
     lines = [f"## The race on the {race.upper()}: every way at its best", "",
              f"Networks: {networks}; 20 epochs, 10,000 samples, seeds 0–2; "
              + ("each way at the G learning rate its sweep chose. " if race == 'mlp'
@@ -162,20 +180,31 @@ def race_section(records, race):
              f"on-pixels / image | generator updates | min / epoch | FID at {budget:.0f} "
              "min | grid |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, found in runs.items():
-        way = RACE_WAYS[name]
-        metrics = [binary(record) for record in found]
-        at_budget = [fid_at(record, budget) for record in found]
+        way, cells = RACE_WAYS[name], race_cells(found, budget)
         lines.append(
             f"| {way.description} | {way.schedule} | "
             f"{found[0]['generator_learning_rate']:g} | "
-            f"{', '.join(str(record['seed']) for record in found)} | "
-            f"{shown([m['fid'] for m in metrics])} | "
-            f"{shown([m['class_entropy'] for m in metrics], 3)} | "
-            f"{shown([m['isolated_pixels'] or 0. for m in metrics])} | "
-            f"{found[0]['steps']:,} | {statistics.mean(map(pace, found)):.1f} | "
-            f"{shown(at_budget) if None not in at_budget else '—'} | "
+            f"{', '.join(str(record['seed']) for record in found)} | {cells['fid']} | "
+            f"{cells['class_entropy']} | {cells['isolated']} | {found[0]['steps']:,} | "
+            f"{cells['pace']} | {cells['at_budget']} | "
             f"![{name}](race/{race}/seed{found[0]['seed']}/{name}.png) |")
     return lines + ["", race_conclusion(runs), ""] + race_evidence(runs)
+
+
+def race_summary(records, race):
+    """The README's table of a race (its settings and grids are in results.md) and the
+    conclusion sentence."""
+    runs, budget = race_runs(records, race)
+    if not runs:
+        return []
+    lines = ["| way | seeds | FID | class entropy | isolated on-pixels / image | min / epoch | "
+             f"FID at {budget:.0f} min |", "|---|---|---|---|---|---|---|"]
+    for name, found in runs.items():
+        cells = race_cells(found, budget, counted=False)
+        lines.append(f"| {RACE_WAYS[name].description} | {len(found)} | {cells['fid']} | "
+                     f"{cells['class_entropy']} | {cells['isolated']} | {cells['pace']} | "
+                     f"{cells['at_budget']} |")
+    return lines + ["", race_conclusion(runs)]
 
 
 def race_evidence(runs):
@@ -198,21 +227,32 @@ def race_evidence(runs):
 
 def race_conclusion(runs):
     """The sentences the spreads allow: the lowest mean FID, the ways level with it
-    (apart by no more than the two spreads together) and those clearly behind; marked
-    provisional while a way has fewer than its seeds."""
+    (apart by no more than the two spreads together) and those clearly behind; a way
+    with one seed has no spread and is compared with none, and while a way has fewer
+    than its seeds the sentences say they are provisional."""
     fids = {name: [binary(record)['fid'] for record in found] for name, found in runs.items()}
-    best = min(fids, key=lambda name: mean_and_spread(fids[name])[0])
-    level = [name for name in fids if name != best and not beyond_spread(fids[best], fids[name])]
-    behind = [name for name in fids if name != best and name not in level]
     words = {name: RACE_WAYS[name].description for name in fids}
+    best = min(fids, key=lambda name: mean_and_spread(fids[name])[0])
+    spread = [name for name in fids if name != best and len(fids[name]) > 1]
     sentences = [f"Lowest mean FID: {words[best]} ({shown(fids[best])})."]
     if min(map(len, fids.values())) < len(RACE_SEEDS):
         sentences.insert(0, f"Provisional, not every way has its {len(RACE_SEEDS)} seeds "
-                            "yet (one seed has no spread).")
-    if level:
-        sentences.append(f"Level with it within the spreads: {'; '.join(map(words.get, level))}.")
-    if behind:
-        sentences.append(f"Behind it beyond the spreads: {'; '.join(map(words.get, behind))}.")
+                            "yet.")
+    if len(fids[best]) > 1:
+        level = [name for name in spread if not beyond_spread(fids[best], fids[name])]
+        behind = [name for name in spread if name not in level]
+        if level:
+            sentences.append("Level with it within the spreads: "
+                             f"{'; '.join(map(words.get, level))}.")
+        if behind:
+            sentences.append("Behind it beyond the spreads: "
+                             f"{'; '.join(map(words.get, behind))}.")
+    single = [name for name in fids if len(fids[name]) == 1 and name != best]
+    if max(map(len, fids.values())) == 1:
+        sentences.append("One seed of each so far: no spread to compare them by.")
+    elif single or len(fids[best]) == 1:
+        sentences.append("Not compared yet, one seed so far: "
+                         f"{'; '.join(map(words.get, [best] * (len(fids[best]) == 1) + single))}.")
     return ' '.join(sentences)
 
 

@@ -3,6 +3,7 @@ that the README shows them as built): figs/readme_tables.md."""
 from binarygan.configure import PROTOCOLS
 from binarygan.metrics import notch_ratio
 from experiments.grid import ABLATION_CELLS, RUNS
+from experiments.report_race import race_summary
 
 ABLATION_WORDS = {('batch', 'annealed'): ('batch (`paper`)', '×1.1 per epoch (`paper`)'),
                   ('batch', 'fixed'): ('batch', 'fixed at 1'),
@@ -61,6 +62,8 @@ def ablation_table(records, name='mlp_mlp_round'):
 def readme_tables(records):
     """figs/readme_tables.md: each table the README shows, as built from the records."""
     tables = [("The paper's grid", results_table(records)),
-              ("The ablation (MLP, DBNs, WGAN-GP, seed 0)", ablation_table(records))]
+              ("The ablation (MLP, DBNs, WGAN-GP, seed 0)", ablation_table(records)),
+              ("The race on the MLP", race_summary(records, 'mlp')),
+              ("The race on the CNN", race_summary(records, 'cnn'))]
     return '\n'.join(line for title, table in tables
                      for line in [f"## {title}", "", *table, ""])

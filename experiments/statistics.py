@@ -15,11 +15,12 @@ def mean_and_spread(values):
     return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.
 
 
-def shown(values, digits=2):
+def shown(values, digits=2, counted=True):
+    """'mean ± sd (n seeds)', the count left out where a column gives it."""
     mean, spread = mean_and_spread(values)
     if len(values) == 1:
         return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {spread:.{digits}f} ({len(values)} seeds)"
+    return f"{mean:.{digits}f} ± {spread:.{digits}f}" + f" ({len(values)} seeds)" * counted
 
 
 def beyond_spread(a, b):
