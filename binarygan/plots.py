@@ -101,20 +101,19 @@ def plot_metric_curves(curves, png_path):
     figure.savefig(png_path, dpi=100)
 
 
-def plot_fid_against_minutes(curves, png_path):
-    """FID along training against training minutes, a line per ``{(way, seed): (minutes,
-    FIDs)}``: each way its colour, each seed its line style; the equal-time view."""
+def plot_fid_against_minutes(bands, png_path):
+    """FID along training against training minutes, a line per ``{label: (minutes, mean
+    FIDs, lowest, highest)}``, shaded between the lowest and highest; the equal-time view."""
     figure = Figure(figsize=(10, 5), layout='constrained')
     axes = figure.subplots()
-    ways = list(dict.fromkeys(way for way, _ in curves))
-    colours = dict(zip(ways, line_styles(len(ways))))
-    for (way, seed), (minutes, fids) in curves.items():
-        axes.plot(minutes, fids, color=colours[way][0], linestyle=('-', '--', ':')[seed % 3],
-                  marker='.', label=f'{way}, seed {seed}')
+    for (label, (minutes, mean, low, high)), (colour, style) in zip(
+            bands.items(), line_styles(len(bands))):
+        axes.plot(minutes, mean, color=colour, linestyle=style, marker='.', label=label)
+        axes.fill_between(minutes, low, high, color=colour, alpha=0.15, linewidth=0)
     axes.set(xlabel="training minutes (one thread, at each run's fastest epoch's pace)",
              ylabel='FID (classifier features)', yscale='log')
     axes.grid(alpha=0.3)
-    axes.legend(fontsize='x-small', loc='upper left', bbox_to_anchor=(1.02, 1), ncol=1)
+    axes.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.02, 1), ncol=1)
     figure.savefig(png_path, dpi=100)
 
 

@@ -256,16 +256,28 @@ def race_conclusion(runs):
     return ' '.join(sentences)
 
 
+def fid_band(found):
+    """A way's FID along training over its seeds ``found``: (minutes, mean, lowest,
+    highest) at the evaluations all seeds have, at their mean minutes."""
+    curves = [fid_curve(record) for record in found]
+    length = min(len(fids) for _, fids in curves)
+    minutes = [statistics.mean(at[i] for at, _ in curves) for i in range(length)]
+    fids = [[run[i] for _, run in curves] for i in range(length)]
+    return (minutes, [statistics.mean(at) for at in fids], [min(at) for at in fids],
+            [max(at) for at in fids])
+
+
 def race_figures(records, figs_dir):
     """race/<race>_fid_against_minutes.png: FID along training against training minutes,
-    a line per way and seed (the equal-time view); the paths made."""
+    a line per way, the mean over its seeds shaded from the lowest to the highest (the
+    equal-time view); the paths made."""
     made = []
     for race in RACES:
-        curves = {(name, record['seed']): fid_curve(record)
-                  for name, found in race_records(records, race).items() for record in found}
-        if curves:
+        bands = {f"{name} ({len(found)} seed{'s' * (len(found) > 1)})": fid_band(found)
+                 for name, found in race_records(records, race).items() if found}
+        if bands:
             path = os.path.join('race', f'{race}_fid_against_minutes.png')
-            plot_fid_against_minutes(curves, figure_path(figs_dir, path))
+            plot_fid_against_minutes(bands, figure_path(figs_dir, path))
             made.append(path)
     return made
 

@@ -1,6 +1,6 @@
 """The race's table: FID over seeds, the pace, the equal-time FID and the conclusion the
 spreads allow, from constructed records."""
-from experiments.report_race import race_section, race_summary
+from experiments.report_race import fid_band, race_figures, race_section, race_summary
 
 
 def record(seed, final_fid, fids_along, epoch_seconds):
@@ -72,3 +72,15 @@ def test_the_conclusion_is_provisional_until_every_way_has_its_seeds():
     assert summary[-1] == expected
     assert summary[2] == ('| sigmoid-adjusted straight-through, DBNs | 2 | 21.00 ± 1.41 | '
                           '0.990 ± 0.000 | 0.50 ± 0.00 | 1.0 | 21.00 ± 1.41 |')
+
+
+def test_the_equal_time_figure_draws_each_way_s_mean_between_its_seeds(tmp_path):
+    # Seed 0 evaluated after 3 epochs, seed 1 after 2 (cut short): the band ends at 2,
+    # at the seeds' mean minutes (pace 1 and 2 min per epoch).
+    found = [record(0, 20., [50., 30., 20.], [60., 60., 60.]),
+             record(1, 24., [70., 40.], [120., 120.])]
+    assert fid_band(found) == ([1.5, 3.], [60., 35.], [50., 30.], [70., 40.])
+    records = {f'race/mlp/seed{seed}': {'sigmoid_adjusted_dbn': found[seed]}
+               for seed in (0, 1)}
+    assert race_figures(records, str(tmp_path)) == ['race/mlp_fid_against_minutes.png']
+    assert (tmp_path / 'race' / 'mlp_fid_against_minutes.png').stat().st_size > 10000
