@@ -34,7 +34,7 @@ from experiments.report import report
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--protocol', default='paper', choices=list(PROTOCOLS),
                         help="the protocol of the grid and the seeds (default: paper)")
     parser.add_argument('--group', default='grid', choices=list(GROUPS),

@@ -209,7 +209,7 @@ def run(args):
 
 
 def main(argv=None):
-    parser = Parser(description=__doc__.split('\n')[0])
+    parser = Parser(description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--configs', help="comma-separated configurations (default: all): "
                         + ', '.join(CONFIGS))
     parser.add_argument('--epochs', type=int, default=200, help="default 200, the seed's")
