@@ -12,6 +12,7 @@ from conftest import mnist_mirror, snapshot, write_mnist
 from experiments.records import read_rows
 from studies import binarized_weights as study
 from studies.binarized_weights_network import CONFIGS, Classifier, binarized
+from studies.binarized_weights_report import baseline_gap_section
 
 
 def small(name, **changes):
@@ -318,3 +319,19 @@ def test_the_benchmark_times_each_configuration_beside_the_reference(monkeypatch
             binaryconnect['seconds_per_epoch'] / reference['seconds_per_epoch'], 2)}
     assert bench.main('nope', 2, 1, lambda: 50.) == 2
     assert capsys.readouterr().err.startswith("error: unknown configuration 'nope'")
+
+
+def test_the_baseline_gap_compares_the_seeds_traits_over_the_epochs_all_have():
+    # The reference ran 3 epochs, a trait 2: both are read over epochs 1-2; the trait's
+    # best validation epoch is its first (a tie goes to the first, as the seed's rule).
+    def run(accuracies):
+        return {'rows': [{'epoch': epoch, 'val_accuracy': validation,
+                          'test_accuracy': test}
+                         for epoch, (validation, test) in enumerate(accuracies, 1)]}
+    records = {'seed_baseline_dropout': [run([(0.90, 0.89), (0.92, 0.91), (0.95, 0.94)])],
+               'seed_baseline_seed_dropout': [run([(0.94, 0.935), (0.94, 0.95)])]}
+    lines = baseline_gap_section(records)
+    assert '| configuration | test accuracy % (epochs 1–2) |' in lines[5]
+    assert lines[-2:] == ['| seed_baseline_dropout | 91.00 | 2 | +0.00 | 92.00 |',
+                          '| seed_baseline_seed_dropout | 93.50 | 1 | +2.50 | 94.00 |']
+    assert baseline_gap_section({'seed_baseline_dropout': records['seed_baseline_dropout']}) == []
