@@ -27,6 +27,7 @@ import sys
 from binarygan.configure import PROTOCOLS
 from experiments import gan_run
 from binarygan.exit_status import BAD_INPUT, INTERRUPTED
+from experiments.cli import summary
 from experiments.grid import GROUPS
 from experiments.in_order import run_in_order
 from experiments.records import RECORDS
@@ -34,7 +35,7 @@ from experiments.report import report
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(description=' '.join(__doc__.split('\n\n')[0].split()))
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument('--protocol', default='paper', choices=list(PROTOCOLS),
                         help="the protocol of the grid and the seeds (default: paper)")
     parser.add_argument('--group', default='grid', choices=list(GROUPS),

@@ -11,6 +11,11 @@ class Parser(argparse.ArgumentParser):
         raise UserError(message)
 
 
+def summary(doc):
+    """A module docstring's first paragraph as one line: a command's --help description."""
+    return ' '.join(doc.split('\n\n')[0].split())
+
+
 def names(text, valid, what):
     """The comma-separated names of ``text`` (all of ``valid`` when empty); UserError for
     one not in ``valid``."""

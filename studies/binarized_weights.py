@@ -35,7 +35,7 @@ from binarygan.data import MISSING_MNIST_HINT, read_mnist_file
 from binarygan.logs import CsvLog
 from experiments import records
 from binarygan.exit_status import exit_status
-from experiments.cli import Parser, names, seeds
+from experiments.cli import Parser, names, seeds, summary
 from experiments.in_order import run_in_order
 from experiments.records import RECORDS, machine, read_json, read_rows
 from studies.binarized_weights_network import CONFIGS, IMAGE_PIXELS, Classifier
@@ -209,7 +209,7 @@ def run(args):
 
 
 def main(argv=None):
-    parser = Parser(description=' '.join(__doc__.split('\n\n')[0].split()))
+    parser = Parser(description=summary(__doc__))
     parser.add_argument('--configs', help="comma-separated configurations (default: all): "
                         + ', '.join(CONFIGS))
     parser.add_argument('--epochs', type=int, default=200, help="default 200, the seed's")

@@ -107,9 +107,9 @@ def baseline_gap_section(records):
         return []
     horizon = min(len(run['rows']) for found in runs.values() for run in found)
 
-    def accuracy(found):
-        return [100 * selected_test_accuracy(run['rows'][:horizon])[1] for run in found]
-    reference = np.mean(accuracy(runs[REFERENCE_BASELINE]))
+    chosen = {name: [selected_test_accuracy(run['rows'][:horizon]) for run in found]
+              for name, found in runs.items()}
+    reference = np.mean([100 * accuracy for _, accuracy in chosen[REFERENCE_BASELINE]])
     lines = ["", "## The baseline's gap, one trait of the seed's code at a time", "",
              f"Every baseline configuration over its first {horizon} epochs (the shortest "
              "run's): test accuracy at the first epoch of best validation accuracy within "
@@ -119,10 +119,10 @@ def baseline_gap_section(records):
              f"against `{REFERENCE_BASELINE}` (points) | validation accuracy % at epoch "
              f"{horizon} |", "|---|---|---|---|---|"]
     for name, found in runs.items():
-        values = accuracy(found)
-        epochs = [selected_test_accuracy(run['rows'][:horizon])[0] for run in found]
+        values = [100 * accuracy for _, accuracy in chosen[name]]
         validation = [100 * run['rows'][horizon - 1]['val_accuracy'] for run in found]
-        lines.append(f"| {name} | {shown(values)} | {', '.join(map(str, epochs))} | "
+        lines.append(f"| {name} | {shown(values)} | "
+                     f"{', '.join(str(epoch) for epoch, _ in chosen[name])} | "
                      f"{np.mean(values) - reference:+.2f} | {shown(validation)} |")
     return lines
 

@@ -47,7 +47,7 @@ from binarygan.lock import ExperimentLock
 from binarygan.logs import CsvLog
 from experiments import records
 from binarygan.exit_status import exit_status
-from experiments.cli import Parser, names, seeds
+from experiments.cli import Parser, names, seeds, summary
 from experiments.in_order import run_in_order
 from experiments.records import RECORDS, machine, read_json, read_rows
 from studies.binary_activations_network import LAYERS, Classifier
@@ -349,7 +349,7 @@ def run(args):
 
 def main(argv=None):
     parser = Parser(prog='python -m studies.binary_activations',
-                    description=__doc__.split('\n')[0])
+                    description=summary(__doc__))
     parser.add_argument('--rows', help="comma-separated rows (default: all): "
                         + ', '.join(ROWS_BY_NAME))
     parser.add_argument('--variant', default=','.join(VARIANTS),
