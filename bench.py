@@ -168,7 +168,7 @@ def iteration_timer(arch, gan_type, n_critic, iters, repeats, extra=(),
     gan = BinaryGAN(config['model'], config['train'], seed=0)
     sampler = BatchSampler(images, config['model']['batch_size'], gan.rng)
     sampler.shuffle()
-    train_iteration = gan.iteration_function(sampler)
+    train_iteration = gan.iteration_function(sampler, n_critic)
     n = tf.constant(n_critic, tf.int32)
     for i in range(5):
         train_iteration(n, tf.constant(i, tf.int32))[1].numpy()

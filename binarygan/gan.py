@@ -164,9 +164,9 @@ class BinaryGAN:
         return loss
 
     # -- one iteration -------------------------------------------------------
-    def iteration_function(self, sampler):
+    def iteration_function(self, sampler, most_critic_steps):
         """iteration.training_iteration of this model on the batches of ``sampler``."""
-        return training_iteration(self, sampler)
+        return training_iteration(self, sampler, most_critic_steps)
 
     def weights_are_finite(self):
         return all(bool(tf.reduce_all(tf.math.is_finite(variable)))

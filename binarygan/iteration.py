@@ -5,12 +5,13 @@ import tensorflow as tf
 from binarygan.generator_gradients import boundary_seeking
 
 
-def training_iteration(gan, sampler):
+def training_iteration(gan, sampler, most_critic_steps):
     """The compiled training iteration of the BinaryGAN ``gan`` on the batches of
     ``sampler`` (data.BatchSampler): ``(n_critic, batch_index)`` -> (the critic steps'
-    losses, the generator's loss, the last gradient penalty): ``n_critic`` critic steps,
-    then one generator step, on batch ``batch_index`` of the epoch's permutation; BGAN's
-    last critic step and the generator step are its joint step."""
+    losses, zeros after the first ``n_critic`` of ``most_critic_steps``, the generator's
+    loss, the last gradient penalty): ``n_critic`` critic steps, then one generator step,
+    on batch ``batch_index`` of the epoch's permutation; BGAN's last critic step and the
+    generator step are its joint step."""
     critic_step = tf.function(gan.critic_step, jit_compile=gan.jit)
     generator_step = tf.function(gan.generator_step, jit_compile=gan.jit)
     joint = gan.objective.boundary_seeking
@@ -32,14 +33,18 @@ def training_iteration(gan, sampler):
             logits = (tf.cond(n_critic > 1, lambda: generator_logits(z),
                               lambda: tf.zeros([gan.batch_size, *gan.generator.output_shape[1:]]))
                       if joint else generator_logits(z))
-        d_losses = tf.TensorArray(tf.float32, size=n_critic)
-        penalty = tf.constant(0.)
-        for i in tf.range(n_critic - 1 if joint else n_critic):
+        # XLA compiles anew for every size of an array and every bound of a tf.range:
+        # the losses' array sized by the most critic steps and a while loop instead,
+        # so that it compiles once, not once for each number of critic steps.
+        d_losses = tf.TensorArray(tf.float32, size=most_critic_steps)
+        penalty, i = tf.constant(0.), tf.constant(0)
+        while i < (n_critic - 1 if joint else n_critic):
             if gan.fresh_batch_per_critic_step:
                 d_loss, penalty = critic_step(*random_batch())
             else:
                 d_loss, penalty = critic_step(real, logits)
             d_losses = d_losses.write(i, d_loss)
+            i += 1
         if joint:
             d_loss, g_loss = joint_step(real, z)
             d_losses = d_losses.write(n_critic - 1, d_loss)

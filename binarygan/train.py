@@ -173,7 +173,8 @@ class Training:
     def __init__(self, config, gan, sampler):
         self.config, self.train, self.exp_dir = config, config['train'], config['exp']['exp_dir']
         self.gan, self.sampler = gan, sampler
-        self.iteration = gan.iteration_function(sampler)
+        self.iteration = gan.iteration_function(
+            sampler, max(self.train['n_critic'], self.train['n_critic_warmup']))
         self.counters = Counters()
         self.checkpoint = training_checkpoint(gan, sampler, self.counters)
 
@@ -242,7 +243,7 @@ class Training:
         start = time.time()
         d_losses, g_loss, penalty = self.iteration(tf.constant(n_critic, tf.int32),
                                                    tf.constant(batch, tf.int32))
-        d_losses, g_loss = d_losses.numpy().tolist(), float(g_loss)
+        d_losses, g_loss = d_losses.numpy()[:n_critic].tolist(), float(g_loss)
         seconds = time.time() - start
         d_loss, penalty, slope = d_losses[-1], float(penalty), float(gan.slope.numpy())
         for i, value in enumerate(d_losses):

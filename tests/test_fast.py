@@ -37,7 +37,7 @@ def iterations(gan, count, n_critic=3):
     """The losses of ``count`` training iterations on IMAGES."""
     sampler = BatchSampler(IMAGES, gan.batch_size, gan.rng)
     sampler.shuffle()
-    iteration = gan.iteration_function(sampler)
+    iteration = gan.iteration_function(sampler, n_critic)
     return [loss.numpy() for i in range(count)
             for loss in iteration(tf.constant(n_critic), tf.constant(i))]
 

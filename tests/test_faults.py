@@ -210,8 +210,8 @@ def test_weights_that_overflow_are_never_checkpointed(tmp_path, synthetic_data, 
 def test_nan_keeps_the_last_good_checkpoint_to_resume_from(tmp_path, reference, monkeypatch,
                                                            capsys):
     class NanAtStep5(BinaryGAN):
-        def iteration_function(self, sampler):
-            iteration, calls = super().iteration_function(sampler), []
+        def iteration_function(self, sampler, most_critic_steps):
+            iteration, calls = super().iteration_function(sampler, most_critic_steps), []
 
             def poisoned(n_critic, batch):
                 d_losses, g_loss, penalty = iteration(n_critic, batch)

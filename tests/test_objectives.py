@@ -79,7 +79,7 @@ def test_weight_clipping_keeps_every_critic_weight_within_the_clip_value(preset_
         variable.assign(tf.random.normal(variable.shape, stddev=1.0))
     sampler = BatchSampler(IMAGES, 8, gan.rng)
     sampler.shuffle()
-    gan.iteration_function(sampler)(tf.constant(2), tf.constant(0))
+    gan.iteration_function(sampler, 2)(tf.constant(2), tf.constant(0))
     clip = config['model']['clip_value']
     for variable in gan.discriminator.trainable_variables:
         values = variable.numpy()
@@ -92,7 +92,7 @@ def test_critic_steps_reuse_the_generator_output_without_changing_the_losses():
     fused, stepwise = (BinaryGAN(config['model'], config['train'], seed=3) for _ in range(2))
     fused_batches = BatchSampler(IMAGES, 8, fused.rng)
     fused_batches.shuffle()
-    d_losses, _, _ = fused.iteration_function(fused_batches)(tf.constant(3), tf.constant(0))
+    d_losses, _, _ = fused.iteration_function(fused_batches, 3)(tf.constant(3), tf.constant(0))
 
     # The same iteration by hand, recomputing the generator before every critic step.
     batches = BatchSampler(IMAGES, 8, stepwise.rng)

@@ -123,8 +123,8 @@ def test_iteration_is_traced_once(tmp_path, synthetic_data, monkeypatch):
     iterations = []
 
     class Watched(BinaryGAN):
-        def iteration_function(self, sampler):
-            iterations.append(super().iteration_function(sampler))
+        def iteration_function(self, sampler, most_critic_steps):
+            iterations.append(super().iteration_function(sampler, most_critic_steps))
             return iterations[-1]
 
     monkeypatch.setattr('binarygan.gan.BinaryGAN', Watched)
