@@ -10,9 +10,21 @@ from experiments.records import RECORDS
 from experiments.statistics import shown
 from studies.binarized_weights_network import CONFIGS
 
-# This study's reading of the seed's baseline (its words), which the seed's traits
-# (seed_baseline_* configurations) are compared with.
-REFERENCE_BASELINE = 'seed_baseline_dropout'
+# Questions answered by comparing configurations over the epochs all their runs have, each
+# against a reference configuration: (title, reference, what the reference is, the
+# configurations, a last sentence).
+COMPARISONS = (
+    ("The baseline's gap, one trait of the seed's code at a time", 'seed_baseline_dropout',
+     "the seed's words",
+     ('seed_baseline_dropout', 'seed_baseline_as_it_ran', 'seed_baseline_seed_dropout',
+      'seed_baseline_frozen_output', 'seed_baseline_file_order'),
+     "The seed reports 96.87 % after 200 epochs."),
+    ("Stochastic binarization's deficit against the step", 'seed_binary_deterministic',
+     "the seed's binarized MLP",
+     ('seed_binary_deterministic', 'seed_binary_stochastic',
+      'seed_binary_deterministic_step_x10', 'seed_binary_stochastic_step_x10'),
+     "Stochastic runs: sign(W) at test."),
+)
 
 # Test accuracies reported for a configuration: (accuracy, source).
 REPORTED = {
@@ -91,39 +103,39 @@ def results_markdown(records):
             f"{', '.join(str(epoch) for epoch, _ in chosen)} | {real} | {last} | {reported} | "
             f"{megabits(run['size_bits'])} | {smaller} | {seconds} | {run['machine']}, "
             f"threads: {run['intra_op_threads']} |")
-    lines += baseline_gap_section(records)
+    for comparison in COMPARISONS:
+        lines += comparison_section(records, *comparison)
     lines += ["", "Configurations:", ""]
     lines += [f"- `{name}`: {config['description']}." for name, config in CONFIGS.items()]
     return '\n'.join(lines) + '\n'
 
 
-def baseline_gap_section(records):
-    """The seed's baseline, one trait of its code at a time: every baseline configuration
-    over the epochs all of them have, against this study's reading of the seed's words
-    (REFERENCE_BASELINE) over the same epochs; nothing until a trait has run."""
-    runs = {name: records[name] for name in CONFIGS
-            if name.startswith('seed_baseline') and name in records}
-    if REFERENCE_BASELINE not in runs or len(runs) < 2:
+def comparison_section(records, title, reference, what, names, last_sentence):
+    """``names`` over the epochs all their runs have (the shortest run's): each one's test
+    accuracy at its first epoch of best validation accuracy within them, against
+    ``reference``'s over the same epochs; nothing until the reference and another have run."""
+    runs = {name: records[name] for name in names if name in records}
+    if reference not in runs or len(runs) < 2:
         return []
     horizon = min(len(run['rows']) for found in runs.values() for run in found)
 
     chosen = {name: [selected_test_accuracy(run['rows'][:horizon]) for run in found]
               for name, found in runs.items()}
-    reference = np.mean([100 * accuracy for _, accuracy in chosen[REFERENCE_BASELINE]])
-    lines = ["", "## The baseline's gap, one trait of the seed's code at a time", "",
-             f"Every baseline configuration over its first {horizon} epochs (the shortest "
-             "run's): test accuracy at the first epoch of best validation accuracy within "
-             f"them, and its difference from `{REFERENCE_BASELINE}` (the seed's words) over "
-             "the same epochs. The seed reports 96.87 % after 200 epochs.", "",
+    reference_accuracy = np.mean([100 * accuracy for _, accuracy in chosen[reference]])
+    lines = ["", f"## {title}", "",
+             f"Each configuration over its first {horizon} epochs (the shortest run's): test "
+             "accuracy at the first epoch of best validation accuracy within them, and its "
+             f"difference from `{reference}` ({what}) over the same epochs. {last_sentence}",
+             "",
              f"| configuration | test accuracy % (epochs 1–{horizon}) | best epoch | "
-             f"against `{REFERENCE_BASELINE}` (points) | validation accuracy % at epoch "
-             f"{horizon} |", "|---|---|---|---|---|"]
+             f"against `{reference}` (points) | validation accuracy % at epoch {horizon} |",
+             "|---|---|---|---|---|"]
     for name, found in runs.items():
         values = [100 * accuracy for _, accuracy in chosen[name]]
         validation = [100 * run['rows'][horizon - 1]['val_accuracy'] for run in found]
         lines.append(f"| {name} | {shown(values)} | "
                      f"{', '.join(str(epoch) for epoch, _ in chosen[name])} | "
-                     f"{np.mean(values) - reference:+.2f} | {shown(validation)} |")
+                     f"{np.mean(values) - reference_accuracy:+.2f} | {shown(validation)} |")
     return lines
 
 
