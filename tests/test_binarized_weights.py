@@ -179,7 +179,7 @@ def test_size_in_bits_by_hand():
 
 
 # The seed's baseline with one of its traits each trains as the others do (their traits
-# are tested above).
+# are tested above); the step test's configurations differ from the seed's only in the step.
 LEARNING = [name for name in CONFIGS if name not in (
     'seed_baseline_seed_dropout', 'seed_baseline_frozen_output', 'seed_baseline_file_order',
     'seed_binary_deterministic_step_x10', 'seed_binary_stochastic_step_x10')]
