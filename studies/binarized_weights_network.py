@@ -82,8 +82,8 @@ CONFIGS = {
     'seed_binary_stochastic': dict(
         SEED_MLP, binarization='stochastic', dropout=0.,
         description="the seed's binarized MLP with stochastic binarization (its TODO)"),
-    # Is the seed's tiny step (0.001 / 256) why stochastic binarization lags? Its sampled
-    # signs are noise until a weight nears +-1, and these steps move weights slowly.
+    # Is the seed's tiny step (0.001 / 256) why stochastic binarization lags? (In part:
+    # docs/binarized_weights.md, "Results".)
     'seed_binary_deterministic_step_x10': dict(
         SEED_MLP, binarization='deterministic', dropout=0., learning_rate=0.01 / 256,
         description="the seed's binarized MLP, deterministic, with 10 times its step "
